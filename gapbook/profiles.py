@@ -1,0 +1,31 @@
+"""Profiles: one set of experiments at several scales.
+
+``smoke`` proves the plumbing in seconds (tests), ``mini`` runs in minutes on a two-core CPU (the scale at which
+the book's committed outputs are produced), ``full`` is the paper's scale, for a GPU.
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+PROFILES = ("smoke", "mini", "full")
+PROFILE_VARIABLE = "GAPBOOK_PROFILE"
+
+
+def active_profile() -> str:
+    """The profile a chapter should run at: ``$GAPBOOK_PROFILE`` if set, else ``full`` on a GPU, else ``mini``."""
+    chosen = os.environ.get(PROFILE_VARIABLE, "").strip().lower()
+    if chosen:
+        if chosen not in PROFILES:
+            raise ValueError(
+                f"{PROFILE_VARIABLE}={chosen!r} is not a profile; use one of {', '.join(PROFILES)} or unset it"
+            )
+        return chosen
+    return "full" if torch.cuda.is_available() else "mini"
+
+
+def default_device() -> torch.device:
+    """The device experiments run on: the first GPU when there is one, else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
