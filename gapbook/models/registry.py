@@ -1,0 +1,78 @@
+"""Name-based registry of the paper's networks, with the input each one expects."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from torch import nn
+
+from .alexnet import AlexNetBN
+from .mlp import F1
+from .resnet import resnet44, wrn16_4
+from .shallow import ShallowConvNet
+from .vgg import VGG16
+
+__all__ = ["ModelInfo", "build", "count_parameters", "model_info", "names"]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a network expects: its label in Table 1 of Hoffer et al. (2017), data set, classes and input shape.
+
+    ``input_shape`` is one sample's ``(channels, height, width)``; ``dataset`` is one of
+    ``"mnist"``, ``"cifar10"``, ``"cifar100"``, ``"imagenet"``.
+    """
+
+    name: str
+    label: str
+    dataset: str
+    num_classes: int
+    input_shape: tuple[int, int, int]
+    citation: str
+
+
+_MNIST = (1, 28, 28)
+_CIFAR = (3, 32, 32)
+_IMAGENET = (3, 224, 224)
+
+_REGISTRY: dict[str, tuple[Callable[[int], nn.Module], ModelInfo]] = {
+    "f1": (F1, ModelInfo("f1", "F1", "mnist", 10, _MNIST, "Keskar et al. 2017")),
+    "c1": (ShallowConvNet, ModelInfo("c1", "C1", "cifar10", 10, _CIFAR, "Keskar et al. 2017")),
+    "c3": (ShallowConvNet, ModelInfo("c3", "C3", "cifar100", 100, _CIFAR, "Keskar et al. 2017")),
+    "resnet44": (resnet44, ModelInfo("resnet44", "ResNet44", "cifar10", 10, _CIFAR, "He et al. 2016")),
+    "vgg16": (VGG16, ModelInfo("vgg16", "VGG", "cifar10", 10, _CIFAR, "Simonyan & Zisserman 2014")),
+    "wrn16_4": (wrn16_4, ModelInfo("wrn16_4", "WResNet16-4", "cifar100", 100, _CIFAR, "Zagoruyko & Komodakis 2016")),
+    "alexnet": (AlexNetBN, ModelInfo("alexnet", "AlexNet", "imagenet", 1000, _IMAGENET, "Krizhevsky et al. 2012")),
+}
+
+
+def names() -> tuple[str, ...]:
+    """Canonical names of all networks, in the row order of Table 1."""
+    return tuple(_REGISTRY)
+
+
+def _lookup(name: str) -> tuple[Callable[[int], nn.Module], ModelInfo]:
+    key = name.lower()
+    if key not in _REGISTRY:
+        raise ValueError(f"unknown model {name!r}; known models: {', '.join(names())}")
+    return _REGISTRY[key]
+
+
+def model_info(name: str) -> ModelInfo:
+    """The :class:`ModelInfo` of the network called ``name`` (case-insensitive)."""
+    return _lookup(name)[1]
+
+
+def build(name: str, num_classes: int | None = None) -> nn.Module:
+    """A freshly initialized network called ``name``; ``num_classes`` defaults to its data set's class count."""
+    builder, info = _lookup(name)
+    classes = info.num_classes if num_classes is None else num_classes
+    if classes < 1:
+        raise ValueError(f"num_classes must be positive, got {classes}")
+    return builder(classes)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable scalars in ``model`` (BN running statistics are buffers and do not count)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
