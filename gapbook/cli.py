@@ -1,0 +1,56 @@
+"""The ``gapbook`` command line (also ``python -m gapbook``)."""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+from collections.abc import Sequence
+
+import torch
+
+import gapbook
+from gapbook import models
+from gapbook.data.root import ENV_VAR, data_root
+from gapbook.profiles import PROFILE_VARIABLE, active_profile
+
+
+def _info(_: argparse.Namespace) -> int:
+    """Print what a run would use here: versions, device, profile, data root and the available models."""
+    if torch.cuda.is_available():
+        device = f"cuda ({torch.cuda.get_device_name(0)}, {torch.cuda.device_count()} GPU(s))"
+    else:
+        device = f"cpu ({torch.get_num_threads()} threads)"
+    root = data_root()
+    cached = sorted(path.stem for path in root.glob("*.npz")) if root.is_dir() else []
+    print(f"gapbook     {gapbook.__version__}")
+    print(f"python      {platform.python_version()}")
+    print(f"torch       {torch.__version__}")
+    print(f"device      {device}")
+    print(f"profile     {active_profile()} (set {PROFILE_VARIABLE} to choose smoke, mini or full)")
+    print(f"data root   {root} (set {ENV_VAR} to move it); cached: {', '.join(cached) or 'none'}")
+    print(f"models      {', '.join(models.names())}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="gapbook",
+        description="Train longer, generalize better (Hoffer, Hubara & Soudry, 2017), explained and reproduced.",
+    )
+    parser.add_argument("--version", action="version", version=f"gapbook {gapbook.__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    info = commands.add_parser("info", help="show versions, device, profile, data root and models")
+    info.set_defaults(run=_info)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    return args.run(args)

@@ -1,0 +1,61 @@
+"""The package as users meet it: its public names, the README's example, and the command line."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import gapbook
+from gapbook.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_public_names_are_importable() -> None:
+    for name in gapbook.__all__:
+        assert getattr(gapbook, name) is not None, name
+    assert re.fullmatch(r"\d+\.\d+\.\d+.*", gapbook.__version__)
+
+
+def test_readme_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.DOTALL)
+    assert len(blocks) == 1, "README.md should hold exactly one runnable Python example"
+    exec(compile(blocks[0], "README.md", "exec"), {})
+    printed = capsys.readouterr().out
+    match = re.search(r"(\d+) updates, \|\|w - w0\|\| = ([\d.]+)", printed)
+    assert match, printed
+    assert int(match.group(1)) == 24 * (2048 // 256)  # 3 epochs adapted by 8, 8 steps per epoch
+    assert float(match.group(2)) > 0
+
+
+def test_info_reports_versions_profile_and_models(capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / "mnist.npz").write_bytes(b"")
+    monkeypatch.setenv("GAPBOOK_DATA", str(tmp_path))
+    monkeypatch.setenv("GAPBOOK_PROFILE", "smoke")
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert f"gapbook     {gapbook.__version__}" in out
+    assert "profile     smoke" in out
+    assert f"data root   {tmp_path}" in out and "cached: mnist" in out
+    assert "resnet44" in out
+
+
+def test_bad_profile_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GAPBOOK_PROFILE", "huge")
+    with pytest.raises(ValueError, match="GAPBOOK_PROFILE='huge' is not a profile; use one of smoke, mini, full"):
+        main(["info"])
+
+
+def test_command_without_subcommand_shows_help_and_fails(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert "usage: gapbook" in capsys.readouterr().err
+
+
+def test_python_dash_m_is_the_same_command_line() -> None:
+    run = subprocess.run([sys.executable, "-m", "gapbook", "--version"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and run.stdout.strip() == f"gapbook {gapbook.__version__}"
