@@ -1,0 +1,147 @@
+"""What Ghost Batch Norm costs: a whole training step and one BatchNorm layer, side by side in one run.
+
+Compares, at batch 4096 with ghost batch 128 (the paper's setting):
+  - ``BatchNorm``: ordinary ``nn.BatchNorm`` (no ghost batches; the baseline);
+  - ``GhostBN``: ``gapbook``'s Ghost BN as the device picks it (``strategy="auto"``);
+  - ``GhostBN fused`` / ``GhostBN loop``: both of its strategies, forced (the auto choice must be the faster);
+  - ``chunk loop``: a Python loop over the ghost batches through an ordinary BatchNorm module, the way the
+    authors' code and MosaicML Composer do it.
+Times are medians over interleaved rounds (every variant once per round), so slow drifts of a shared machine
+hit all variants alike; the ratios to ``BatchNorm`` are what to read.
+
+    python benchmarks/ghost_bn.py                 # CPU, C1 (the paper's CIFAR-10 net), batch 4096
+    python benchmarks/ghost_bn.py --device cuda   # on a GPU
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from gapbook import convert_ghost_batchnorm, models
+from gapbook.ghost_bn import ChunkLoopGhostBatchNorm
+
+
+def with_strategy(model: nn.Module, strategy: str) -> nn.Module:
+    """``model`` with the implementation strategy of every Ghost BN in it forced to ``strategy``."""
+    for module in model.modules():
+        if hasattr(module, "strategy"):
+            module.strategy = strategy
+    return model
+
+
+def replace_batchnorms(module: nn.Module, wrap: Callable[[nn.Module], nn.Module]) -> nn.Module:
+    """Return ``module`` with every BatchNorm in it (itself included) replaced by ``wrap(batchnorm)``."""
+    if isinstance(module, nn.modules.batchnorm._BatchNorm):
+        return wrap(module)
+    for name, child in module.named_children():
+        setattr(module, name, replace_batchnorms(child, wrap))
+    return module
+
+
+def variants(base: nn.Module, ghost: int) -> dict[str, nn.Module]:
+    """The five ways of normalizing, applied to copies of ``base``."""
+    return {
+        "BatchNorm": copy.deepcopy(base),
+        "GhostBN": convert_ghost_batchnorm(copy.deepcopy(base), ghost),
+        "GhostBN fused": with_strategy(convert_ghost_batchnorm(copy.deepcopy(base), ghost), "fused"),
+        "GhostBN loop": with_strategy(convert_ghost_batchnorm(copy.deepcopy(base), ghost), "loop"),
+        "chunk loop": replace_batchnorms(copy.deepcopy(base), lambda m: ChunkLoopGhostBatchNorm(m, ghost)),
+    }
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def time_interleaved(steps: dict[str, Callable[[], None]], rounds: int, device: torch.device) -> dict[str, float]:
+    """Median seconds per call of each step, measured round-robin after one warm-up call each."""
+    for step in steps.values():
+        step()
+    synchronize(device)
+    samples: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(rounds):
+        for name, step in steps.items():
+            synchronize(device)
+            start = time.perf_counter()
+            step()
+            synchronize(device)
+            samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def training_step(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> Callable[[], None]:
+    """Forward, backward and one SGD step, as in training."""
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step() -> None:
+        optimizer.zero_grad(set_to_none=True)
+        loss_fn(model(x), y).backward()
+        optimizer.step()
+
+    return step
+
+
+def layer_step(layer: nn.Module, x: torch.Tensor) -> Callable[[], None]:
+    """Forward and backward through one normalization layer."""
+    x = x.clone().requires_grad_(True)
+    upstream = torch.randn_like(x)
+
+    def step() -> None:
+        x.grad = None
+        layer(x).backward(upstream)
+
+    return step
+
+
+def report(title: str, seconds: dict[str, float], unit: str) -> None:
+    print(f"\n{title}\n")
+    print(f"| variant | {unit} | ratio to BatchNorm |\n|---|---|---|")
+    for name, value in seconds.items():
+        print(f"| {name} | {value * 1e3:.1f} | {value / seconds['BatchNorm']:.2f}x |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
+    parser.add_argument("--model", default="c1", help="a gapbook.models name for the training step (default: c1)")
+    parser.add_argument("--batch", type=int, default=4096, help="batch size (default: 4096)")
+    parser.add_argument("--ghost", type=int, default=128, help="ghost batch size (default: 128)")
+    parser.add_argument("--rounds", type=int, default=5, help="timed rounds per variant (default: 5)")
+    args = parser.parse_args()
+    device = torch.device(args.device)
+    torch.manual_seed(0)
+
+    info = models.model_info(args.model)
+    x = torch.randn(args.batch, *info.input_shape, device=device)
+    y = torch.randint(0, info.num_classes, (args.batch,), device=device)
+    print(f"device {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else 'CPU'}), "
+          f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {args.batch}, "
+          f"ghost {args.ghost}, {args.rounds} rounds")
+
+    base = models.build(args.model).to(device)
+    steps = {name: training_step(model, x, y) for name, model in variants(base, args.ghost).items()}
+    report(f"Whole training step, {args.model} (ms per step)", time_interleaved(steps, args.rounds, device),
+           "ms per step")
+
+    layers = {
+        "BatchNorm2d (N, 64, 16, 16)": (nn.BatchNorm2d(64), torch.randn(args.batch, 64, 16, 16)),
+        "BatchNorm1d (N, 384)": (nn.BatchNorm1d(384), torch.randn(args.batch, 384)),
+    }
+    for title, (bn, features) in layers.items():
+        steps = {name: layer_step(layer.to(device), features.to(device))
+                 for name, layer in variants(bn, args.ghost).items()}
+        report(f"One layer, {title}, forward + backward (ms)", time_interleaved(steps, 3 * args.rounds, device),
+               "ms")
+
+
+if __name__ == "__main__":
+    main()
