@@ -13,6 +13,7 @@ import gapbook
 from gapbook import models
 from gapbook.data.root import ENV_VAR, data_root
 from gapbook.profiles import PROFILE_VARIABLE, active_profile
+from gapbook.train.cli import add_train_command
 
 
 def _info(_: argparse.Namespace) -> int:
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     info = commands.add_parser("info", help="show versions, device, profile, data root and models")
     info.set_defaults(run=_info)
+    add_train_command(commands)
     return parser
 
 

@@ -1,0 +1,31 @@
+"""The training engine: one loop for every experiment, on a CPU, a GPU or several GPUs (DDP).
+
+``TrainConfig`` says what to train, ``train`` trains it and returns a ``RunResult`` (also written as JSON with
+its provenance); checkpoints let a killed run continue exactly where it stopped.
+"""
+
+from .checkpoint import CheckpointMismatchError
+from .config import TrainConfig
+from .distributed import DistEnv, process_group_from_env
+from .engine import train
+from .evaluation import EvalMetrics, evaluate
+from .precision import AmpPolicy, resolve_precision
+from .regimes import ASSUMPTIONS, authors_regime
+from .results import EpochMetrics, RunResult, result_filename
+
+__all__ = [
+    "ASSUMPTIONS",
+    "AmpPolicy",
+    "CheckpointMismatchError",
+    "DistEnv",
+    "EpochMetrics",
+    "EvalMetrics",
+    "RunResult",
+    "TrainConfig",
+    "authors_regime",
+    "evaluate",
+    "process_group_from_env",
+    "resolve_precision",
+    "result_filename",
+    "train",
+]

@@ -1,0 +1,151 @@
+"""``gapbook train``: every ``TrainConfig`` field as an option, a saved config to replay, the result's path printed.
+
+Options are made from the config's fields (``batch_size`` becomes ``--batch-size``), with the field's own help
+text and default, so the command line and the config cannot disagree. ``--config run.json`` starts from a saved
+config (a ``TrainConfig`` JSON or a result JSON); options given beside it override its fields.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import types
+import typing
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .config import TrainConfig
+from .distributed import process_group_from_env
+from .engine import train
+from .results import result_filename
+
+__all__ = ["add_train_command", "run_train"]
+
+DEFAULT_OUTPUT = "results"
+_NONE = "none"
+_FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
+_METAVARS = {"regime": "JSON|FILE", "regime_adaptation": "FACTOR", "distance_points_per_decade": "N"}
+
+
+def _optional(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """A parser that also accepts ``none``."""
+
+    def parse_optional(text: str) -> Any:
+        return None if text.lower() == _NONE else parse(text)
+
+    parse_optional.__name__ = getattr(parse, "__name__", "value")
+    return parse_optional
+
+
+def _regime(text: str) -> dict[str, Any]:
+    """A regime as JSON text, or the path of a JSON file holding one (``Regime.to_dict()`` form)."""
+    path = Path(text)
+    source = path.read_text(encoding="utf-8") if path.is_file() else text
+    try:
+        data = json.loads(source)
+    except json.JSONDecodeError as err:
+        raise argparse.ArgumentTypeError(f"not a JSON regime nor a JSON file ({err})") from None
+    if not isinstance(data, dict):
+        raise argparse.ArgumentTypeError("a regime is a JSON object with phases, epochs, warmup_epochs, ...")
+    return data
+
+
+def _parser_for(hint: Any) -> Callable[[str], Any]:
+    """The text parser for a field of type ``hint`` (int, float, str, a regime dict, or one of them or None)."""
+    arguments = typing.get_args(hint)
+    if isinstance(hint, types.UnionType) and type(None) in arguments:
+        (inner,) = [argument for argument in arguments if argument is not type(None)]
+        return _regime if typing.get_origin(inner) is dict else _optional(inner)
+    return hint
+
+
+def _default_text(name: str) -> str:
+    defaults = {
+        "model": "required unless --config gives it",
+        "dataset": "the network's",
+        "regime": "the authors' regime for the network",
+        "checkpoint_path": "<output>/<result name>.pt",
+        "data_root": "$GAPBOOK_DATA, else the user cache",
+    }
+    if name in defaults:
+        return defaults[name]
+    value = _FIELDS[name].default
+    return _NONE if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def add_train_command(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register ``train`` on a sub-command collection; returns its parser."""
+    parser = commands.add_parser(
+        "train",
+        help="train one configuration and write its result JSON",
+        description="Train one configuration (single process, or one process per GPU under torchrun) and write its "
+        "result JSON. Options whose default is none also accept 'none'.",
+    )
+    parser.add_argument("--config", metavar="FILE", help="start from a saved config or result JSON (default: none)")
+    hints = typing.get_type_hints(TrainConfig)
+    for name, hint in hints.items():
+        flag = "--" + name.replace("_", "-")
+        text = f"{_FIELDS[name].metadata['help']} (default: {_default_text(name)})"
+        if hint is bool:
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=text)
+        else:
+            metavar = _METAVARS.get(name, name.split("_")[-1].upper())
+            kind = _parser_for(hint)
+            parser.add_argument(flag, type=kind, default=argparse.SUPPRESS, metavar=metavar, help=text)
+    output_help = f"folder for the result JSON (default: {DEFAULT_OUTPUT})"
+    parser.add_argument("--output", default=DEFAULT_OUTPUT, metavar="DIR", help=output_help)
+    parser.add_argument("--resume", action="store_true", help="continue from the checkpoint (default: false)")
+    parser.add_argument("--profile", metavar="LABEL", help="profile label stored with the result (default: none)")
+    parser.add_argument(
+        "--print-config", action="store_true", help="print the config as JSON and exit without training"
+    )
+    parser.set_defaults(run=run_train)
+    return parser
+
+
+def _saved_config(path: str) -> dict[str, Any]:
+    """The config fields of a saved config or result JSON; its checkpoint path is not reused."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise ValueError(f"--config {path}: cannot read a JSON config from it ({err})") from None
+    if isinstance(data, dict) and "config" in data and "config_hash" in data:
+        data = data["config"]
+    if not isinstance(data, dict):
+        kind = type(data).__name__
+        raise ValueError(f"--config {path}: expected a JSON object (a TrainConfig or a result), got {kind}")
+    data.pop("checkpoint_path", None)
+    return data
+
+
+def build_config(args: argparse.Namespace) -> TrainConfig:
+    """The config that ``args`` describe: the saved config, overridden by the options given."""
+    fields = _saved_config(args.config) if args.config else {}
+    fields.update({name: value for name, value in vars(args).items() if name in _FIELDS})
+    config = TrainConfig.from_dict(fields)
+    if "checkpoint_path" not in vars(args):
+        default = Path(args.output) / Path(result_filename(config)).with_suffix(".pt")
+        config = config.replace(checkpoint_path=str(default))
+    return config
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Run ``gapbook train``; bad input is reported in one line with exit status 2."""
+    try:
+        config = build_config(args)
+        if args.print_config:
+            print(config.to_json())
+            return 0
+        with process_group_from_env(config.device) as env:
+            result = train(config, resume=args.resume, output_dir=args.output, profile=args.profile)
+    except (ValueError, FileNotFoundError, FileExistsError) as err:
+        print(f"gapbook train: error: {err}", file=sys.stderr)
+        return 2
+    if env.is_main:
+        accuracy = "none" if result.final_test_acc is None else f"{result.final_test_acc:.4f}"
+        print(f"{result.status}: {result.iterations} iterations, final test accuracy {accuracy}")
+        print(f"result written to {Path(args.output) / result_filename(config)}")
+    return 0

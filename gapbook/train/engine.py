@@ -1,0 +1,354 @@
+"""The training loop: one function, ``train(config)``, for a laptop CPU, a GPU, or several GPUs under DDP.
+
+SGD with momentum and weight decay follows the config's effective regime per iteration through a
+``RegimeScheduler`` (the optimizer is built once, so momentum buffers survive every phase change); the loss is
+cross-entropy; the gradient norm is clipped (at 5 by default, as the authors did). Losses and accuracy counts
+are summed on the device and read only every ``CHECK_EVERY`` iterations and at epoch ends, so a step never
+waits for the device. The same reads detect a loss that is no longer finite: the run then stops as
+``"diverged"`` and records the exact first iteration whose loss was NaN or infinite.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from tqdm.auto import tqdm
+
+from gapbook.data import epoch_seed
+from gapbook.distance import WeightDistance
+from gapbook.ghost_bn import convert_ghost_batchnorm
+from gapbook.models import build
+
+from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from .config import TrainConfig
+from .distributed import DistEnv, all_gather_objects, all_reduce_, current, local_device, sync_buffers
+from .evaluation import EvalMetrics, evaluate
+from .feeds import open_data
+from .precision import AmpPolicy, resolve_precision
+from .provenance import device_name, git_commit, versions
+from .results import EpochMetrics, RunResult, finite_or_none, result_filename
+
+__all__ = ["CHECK_EVERY", "train"]
+
+CHECK_EVERY = 20
+"""Iterations between reads of the device-side sums (divergence check, progress bar)."""
+
+
+def train(
+    config: TrainConfig,
+    *,
+    resume: bool = False,
+    output_dir: str | os.PathLike[str] | None = None,
+    profile: str | None = None,
+) -> RunResult:
+    """Train as ``config`` says and return the :class:`RunResult`.
+
+    With ``resume=True`` the run continues from ``config.checkpoint_path`` when that file exists (and starts
+    afresh when it does not); without it, an existing checkpoint is refused rather than overwritten. With
+    ``output_dir`` the result is written there as JSON, named by :func:`result_filename`. ``profile`` is a label
+    stored with the result. Under an initialized process group (torchrun) every process calls this; rank 0
+    writes checkpoints and results, and every process reads the checkpoint path, so it must be visible to all.
+    """
+    env = current()
+    device = local_device(config.device, env)
+    policy = resolve_precision(config.precision, device)
+    with _deterministic(device.type == "cpu"):
+        run = _Run(config, env, device, policy)
+        run.restore(resume)
+        result = run.fit(profile)
+    if output_dir is not None and env.is_main:
+        result.save(Path(output_dir) / result_filename(config))
+    return result
+
+
+@contextmanager
+def _deterministic(enabled: bool) -> Iterator[None]:
+    """Use deterministic algorithms while training (on the CPU, where they cost nothing), then restore."""
+    previous = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    if enabled:
+        torch.use_deterministic_algorithms(True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(previous, warn_only=warn_only)
+
+
+def _model(config: TrainConfig, num_classes: int, device: torch.device) -> nn.Module:
+    """The network, seeded, with Ghost BN when asked, on ``device`` in the chosen memory format."""
+    torch.manual_seed(config.seed)
+    model = build(config.model, num_classes=num_classes)
+    if config.ghost_batch_size is not None:
+        model = convert_ghost_batchnorm(model, config.ghost_batch_size)
+    model = model.to(device)
+    return model.to(memory_format=torch.channels_last) if config.channels_last else model
+
+
+class _Run:
+    """The state of one run and the steps that move it forward."""
+
+    def __init__(self, config: TrainConfig, env: DistEnv, device: torch.device, policy: AmpPolicy) -> None:
+        self.started = time.perf_counter()
+        self.config, self.env, self.device, self.policy = config, env, device, policy
+        if env.distributed and config.ghost_batch_size is not None:
+            _check_ghost_per_rank(config, env)
+        self.data = open_data(config, env, device)
+        self.model = _model(config, self.data.num_classes, device)
+        net: nn.Module = self.model
+        if env.distributed:
+            net = DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None)
+        self.net = torch.compile(net) if config.compile else net
+        # Dropout draws from a stream of its own per process, independent of the initialization.
+        torch.manual_seed(epoch_seed(config.seed, 0, stream=1 + env.rank))
+        self.regime = config.effective_regime()
+        self.steps_per_epoch = len(self.data.train)
+        self.total_steps = self.regime.total_steps(self.steps_per_epoch)
+        if self.total_steps < 1:
+            raise ValueError(
+                f"the regime's {self.regime.epochs} epochs of {self.steps_per_epoch} steps make no iteration; "
+                "train for more epochs"
+            )
+        self.num_epochs = math.ceil(self.total_steps / self.steps_per_epoch)
+        first = self.regime.phases[0]
+        self.optimizer = torch.optim.SGD(
+            self.model.parameters(), lr=first.lr, momentum=first.momentum or 0.0, weight_decay=first.weight_decay or 0.0
+        )
+        self.scheduler = self.regime.scheduler(self.optimizer, self.steps_per_epoch)
+        self.scaler = policy.grad_scaler()
+        self.distance = WeightDistance(self.model, points_per_decade=config.distance_points_per_decade)
+        self.epochs: list[EpochMetrics] = []
+        self.epoch = 0
+        self.iteration = 0
+        self.elapsed_before = 0.0
+        self.resumed_at: list[int] = []
+        self.diverged_at: dict[str, int] | None = None
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the run started, including the time before it was last resumed."""
+        return self.elapsed_before + time.perf_counter() - self.started
+
+    def restore(self, resume: bool) -> None:
+        """Continue from the checkpoint when resuming; refuse to overwrite one otherwise."""
+        path = self.config.checkpoint_path
+        if path is None:
+            if resume:
+                raise ValueError("resume needs a checkpoint path; set checkpoint_path (--checkpoint-path)")
+            return
+        if not Path(path).exists():
+            if resume and self.env.is_main:
+                print(f"no checkpoint at {path} yet; starting the run from the beginning", file=sys.stderr)
+            return
+        if not resume:
+            raise FileExistsError(
+                f"checkpoint {path} exists; resume the run from it (resume=True, --resume), or delete it to start "
+                "over"
+            )
+        state = load_checkpoint(path, self.config)
+        if state["world_size"] != self.env.world_size or state["precision"] != self.policy.precision:
+            raise ValueError(
+                f"checkpoint {path} was written by {state['world_size']} process(es) in {state['precision']}, but "
+                f"this run has {self.env.world_size} in {self.policy.precision}; resume it with the same number of "
+                f"processes and precision ({state['precision']})"
+            )
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        if self.scaler.is_enabled():
+            self.scaler.load_state_dict(state["scaler"])
+        self.distance.load_state_dict(state["distance"])
+        self.epochs = [EpochMetrics(**metrics) for metrics in state["metrics"]]
+        self.epoch, self.iteration, self.elapsed_before = state["epoch"], state["iteration"], state["elapsed"]
+        self.resumed_at = [*state["resumed_at_epochs"], self.epoch]
+        set_rng_state(state["rng"][self.env.rank], self.device)
+
+    def fit(self, profile: str | None) -> RunResult:
+        """Train the remaining epochs and return the result."""
+        bar = tqdm(
+            total=self.total_steps,
+            initial=self.iteration,
+            disable=not (self.config.progress and self.env.is_main),
+            desc=f"{self.config.model} b{self.config.batch_size}",
+            unit="step",
+            dynamic_ncols=True,
+        )
+        try:
+            while self.epoch < self.num_epochs and self.diverged_at is None:
+                self._epoch(bar)
+        finally:
+            bar.close()
+        return self._result(profile)
+
+    def _epoch(self, bar: tqdm) -> None:
+        """One epoch: train, measure, evaluate when due, checkpoint when due."""
+        epoch = self.epoch
+        self.data.train.set_epoch(epoch)
+        self.net.train()
+        lr = float(self.optimizer.param_groups[0]["lr"])
+        steps = min(self.steps_per_epoch, self.total_steps - self.iteration)
+        loss_sum = torch.zeros((), device=self.device)
+        correct = torch.zeros((), dtype=torch.int64, device=self.device)
+        counter = torch.full((), self.iteration, dtype=torch.int64, device=self.device)
+        first_bad = torch.full((), -1, dtype=torch.int64, device=self.device)
+        seen = 0
+        for step, (x, y) in zip(range(steps), self.data.train):
+            loss, hits = self._step(x, y)
+            counter += 1
+            first_bad = torch.where((first_bad < 0) & ~torch.isfinite(loss), counter, first_bad)
+            loss_sum += loss * len(y)
+            correct += hits
+            seen += len(y)
+            self.iteration += 1
+            bar.update(1)
+            if self.iteration % CHECK_EVERY == 0 or step == steps - 1:
+                bad, running_loss = self._read(first_bad, loss_sum)
+                bar.set_postfix(epoch=epoch + 1, loss=f"{running_loss / seen:.4g}", refresh=False)
+                if bad is not None:
+                    self.diverged_at = {"epoch": epoch + 1, "iteration": bad}
+                    break
+        count = torch.tensor(float(seen), dtype=torch.float64, device=self.device)
+        totals = all_reduce_(torch.stack([loss_sum.double(), correct.double(), count]))
+        train_loss, train_correct, train_seen = totals.tolist()
+        self.distance.record()
+        evaluated = self._evaluate() if self._evaluation_due(epoch) else None
+        self.epochs.append(
+            EpochMetrics(
+                epoch=epoch + 1,
+                iteration=self.iteration,
+                lr=lr,
+                train_loss=finite_or_none(train_loss / train_seen),
+                train_acc=train_correct / train_seen,
+                test_loss=None if evaluated is None else evaluated.loss,
+                test_acc=None if evaluated is None else evaluated.acc,
+                test_top5=None if evaluated is None else evaluated.top5,
+                distance=finite_or_none(float(self.distance.distances[-1])),
+                wall_time=self.elapsed,
+            )
+        )
+        if self.diverged_at is None:
+            self.epoch = epoch + 1
+            if self.epoch % self.config.checkpoint_every == 0 or self.epoch == self.num_epochs:
+                self._checkpoint()
+
+    def _step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One optimizer step; returns the detached float32 loss and the number of correct predictions."""
+        with self.policy.autocast():
+            logits = self.net(x)
+            loss = F.cross_entropy(logits, y)
+        self.scaler.scale(loss).backward()
+        if self.config.grad_clip is not None:
+            self.scaler.unscale_(self.optimizer)
+            nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scheduler.step()
+        self.distance.step()
+        return loss.detach().float(), (logits.detach().argmax(1) == y).sum()
+
+    def _read(self, first_bad: torch.Tensor, loss_sum: torch.Tensor) -> tuple[int | None, float]:
+        """Read, in one transfer, the earliest non-finite iteration over all processes and this one's loss sum."""
+        never = self.total_steps + 1
+        earliest = all_reduce_(torch.where(first_bad < 0, never, first_bad), op="min")
+        bad, running = torch.stack([earliest.double(), loss_sum.double()]).tolist()
+        return (None if bad == never else int(bad)), running
+
+    def _evaluation_due(self, epoch: int) -> bool:
+        if self.diverged_at is not None:
+            return False
+        return (epoch + 1) % self.config.eval_every == 0 or epoch + 1 == self.num_epochs
+
+    def _evaluate(self) -> EvalMetrics:
+        sync_buffers(self.model)
+        return evaluate(
+            self.model, self.data.test, self.policy, top5=self.data.num_classes > 10, limit=self.data.eval_limit
+        )
+
+    def _checkpoint(self) -> None:
+        """Write the checkpoint (rank 0), with every process's random number generator states."""
+        if self.config.checkpoint_path is None:
+            return
+        rng = all_gather_objects(rng_state(self.device))
+        if not self.env.is_main:
+            return
+        save_checkpoint(
+            self.config.checkpoint_path,
+            {
+                "config": self.config.to_dict(),
+                "config_hash": self.config.config_hash(),
+                "world_size": self.env.world_size,
+                "precision": self.policy.precision,
+                "epoch": self.epoch,
+                "iteration": self.iteration,
+                "elapsed": self.elapsed,
+                "model": self.model.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict(),
+                "scaler": self.scaler.state_dict(),
+                "distance": self.distance.state_dict(),
+                "metrics": [dataclasses.asdict(metrics) for metrics in self.epochs],
+                "rng": rng,
+                "resumed_at_epochs": self.resumed_at,
+            },
+        )
+
+    def _result(self, profile: str | None) -> RunResult:
+        evaluated = [metrics.test_acc for metrics in self.epochs if metrics.test_acc is not None]
+        completed = self.diverged_at is None
+        last = self.epochs[-1]
+        log = self.distance.to_dict()
+        path = self.config.checkpoint_path
+        return RunResult(
+            config=self.config.to_dict(),
+            config_hash=self.config.config_hash(),
+            status="completed" if completed else "diverged",
+            epochs=list(self.epochs),
+            distance={**log, "distances": [finite_or_none(value) for value in log["distances"]]},
+            final_test_acc=last.test_acc if completed else None,
+            best_test_acc=max(evaluated) if evaluated else None,
+            final_test_top5=last.test_top5 if completed else None,
+            diverged_at=self.diverged_at,
+            iterations=self.iteration,
+            steps_per_epoch=self.steps_per_epoch,
+            train_samples=self.data.train_samples,
+            test_samples=self.data.test_samples,
+            effective_regime=self.regime.to_dict(),
+            wall_time=self.elapsed,
+            device=device_name(self.device),
+            world_size=self.env.world_size,
+            precision=self.policy.precision,
+            versions=versions(),
+            git_commit=git_commit(),
+            profile=profile,
+            checkpoint_path=None if path is None else str(Path(path).resolve()),
+            created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            resumed_at_epochs=list(self.resumed_at),
+        )
+
+
+def _check_ghost_per_rank(config: TrainConfig, env: DistEnv) -> None:
+    """Under DDP every process normalizes its own ghost batches, so they must tile its slice of the batch."""
+    if config.batch_size % env.world_size:
+        raise ValueError(
+            f"batch_size {config.batch_size} is not divisible by the {env.world_size} processes; use a multiple "
+            f"of {env.world_size}"
+        )
+    local = config.batch_size // env.world_size
+    if local % int(config.ghost_batch_size or 1):
+        raise ValueError(
+            f"ghost_batch_size {config.ghost_batch_size} does not divide the per-process batch {local} "
+            f"({config.batch_size} / {env.world_size} processes); choose a ghost size that divides {local}, or "
+            "another number of processes"
+        )

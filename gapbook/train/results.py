@@ -1,0 +1,133 @@
+"""``RunResult``: what one training run measured, with its provenance, stored as one JSON file per run.
+
+The file is named after the config (``<model>-<dataset>-b<batch>-<hash12>.json``), so a result can be found again
+from its config, and written atomically. Numbers that were not finite (a diverged loss) are stored as ``null``, so
+the file is strict JSON.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .atomic import atomic_write_text
+from .config import TrainConfig
+
+__all__ = ["STATUSES", "EpochMetrics", "RunResult", "finite_or_none", "result_filename"]
+
+STATUSES: tuple[str, ...] = ("completed", "diverged")
+
+
+def finite_or_none(value: float | None) -> float | None:
+    """``value`` as a float, or ``None`` when it is missing, NaN or infinite."""
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+@dataclass(frozen=True)
+class EpochMetrics:
+    """Measurements at the end of one epoch (``epoch`` counts from 1).
+
+    ``iteration`` is the number of optimizer steps so far, ``lr`` the learning rate of the epoch's first step,
+    ``distance`` ||w_t - w_0|| at the epoch's end, ``wall_time`` the seconds since the run started. Train loss and
+    accuracy average over the epoch's batches in training mode; test values are ``None`` in epochs without
+    evaluation, and ``test_top5`` is ``None`` for data sets of at most 10 classes.
+    """
+
+    epoch: int
+    iteration: int
+    lr: float
+    train_loss: float | None
+    train_acc: float
+    test_loss: float | None
+    test_acc: float | None
+    test_top5: float | None
+    distance: float | None
+    wall_time: float
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One run: its config and hash, metrics per epoch, the weight-distance log, outcome and provenance.
+
+    ``status`` is ``"completed"`` or ``"diverged"``; a diverged run has ``diverged_at`` = ``{"epoch": e,
+    "iteration": t}``, the first iteration whose training loss was not finite, and no final accuracy.
+    ``distance`` holds ``points_per_decade``, ``iterations`` and ``distances`` (see ``WeightDistance.to_dict``).
+    ``resumed_at_epochs`` lists the epochs after which the run was continued from its checkpoint.
+    """
+
+    config: dict[str, Any]
+    config_hash: str
+    status: str
+    epochs: list[EpochMetrics]
+    distance: dict[str, Any]
+    final_test_acc: float | None
+    best_test_acc: float | None
+    final_test_top5: float | None
+    diverged_at: dict[str, int] | None
+    iterations: int
+    steps_per_epoch: int
+    train_samples: int
+    test_samples: int
+    effective_regime: dict[str, Any]
+    wall_time: float
+    device: str
+    world_size: int
+    precision: str
+    versions: dict[str, str]
+    git_commit: str | None
+    profile: str | None
+    checkpoint_path: str | None
+    created_at: str
+    resumed_at_epochs: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"status must be one of {', '.join(STATUSES)}, got {self.status!r}")
+
+    @property
+    def train_config(self) -> TrainConfig:
+        """The run's config as a :class:`TrainConfig`."""
+        return TrainConfig.from_dict(self.config)
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields as JSON-ready data."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunResult:
+        """Inverse of :meth:`to_dict`."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        required = {f.name for f in dataclasses.fields(cls) if f.default_factory is dataclasses.MISSING}
+        missing = sorted(required - set(data))
+        unknown = sorted(set(data) - known)
+        if missing or unknown:
+            raise ValueError(f"not a RunResult: missing fields {missing}, unknown fields {unknown}")
+        return cls(**{**data, "epochs": [EpochMetrics(**epoch) for epoch in data["epochs"]]})
+
+    def to_json(self) -> str:
+        """The result as indented, strict JSON."""
+        return json.dumps(self.to_dict(), indent=2, allow_nan=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> RunResult:
+        """Inverse of :meth:`to_json`."""
+        return cls.from_dict(json.loads(text))
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the JSON to ``path`` atomically; returns the path."""
+        return atomic_write_text(path, self.to_json() + "\n")
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> RunResult:
+        """Read a result written by :meth:`save`."""
+        return cls.from_json(Path(path).read_text(encoding="utf-8"))
+
+
+def result_filename(config: TrainConfig) -> str:
+    """The file name of ``config``'s result: ``<model>-<dataset>-b<batch>-<first 12 hex digits of its hash>.json``."""
+    return f"{config.model}-{config.dataset}-b{config.batch_size}-{config.config_hash()[:12]}.json"
