@@ -221,7 +221,18 @@ class _GhostBatchNormMixin:
     ``strategy`` (an attribute, ``"auto"`` by default) picks the implementation, as in :func:`ghost_batch_norm`.
     """
 
-    def _init_ghost(self, ghost_batch_size: int) -> None:
+    def __init__(
+        self,
+        num_features: int,
+        ghost_batch_size: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
         self.ghost_batch_size = _validate_ghost_batch_size(ghost_batch_size)
         self.strategy: Strategy = "auto"
 
@@ -252,40 +263,12 @@ class GhostBatchNorm1d(_GhostBatchNormMixin, nn.BatchNorm1d):
     Same parameters, buffers and state_dict keys as ``nn.BatchNorm1d``, so checkpoints load either way.
     """
 
-    def __init__(
-        self,
-        num_features: int,
-        ghost_batch_size: int,
-        eps: float = 1e-5,
-        momentum: float | None = 0.1,
-        affine: bool = True,
-        track_running_stats: bool = True,
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
-    ) -> None:
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
-        self._init_ghost(ghost_batch_size)
-
 
 class GhostBatchNorm2d(_GhostBatchNormMixin, nn.BatchNorm2d):
     """Drop-in replacement for ``nn.BatchNorm2d`` that normalizes ghost batches of ``ghost_batch_size`` samples.
 
     Same parameters, buffers and state_dict keys as ``nn.BatchNorm2d``, so checkpoints load either way.
     """
-
-    def __init__(
-        self,
-        num_features: int,
-        ghost_batch_size: int,
-        eps: float = 1e-5,
-        momentum: float | None = 0.1,
-        affine: bool = True,
-        track_running_stats: bool = True,
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
-    ) -> None:
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
-        self._init_ghost(ghost_batch_size)
 
 
 class ChunkLoopGhostBatchNorm(nn.Module):
