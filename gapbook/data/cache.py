@@ -7,12 +7,12 @@ truncated or foreign file is never trained on by accident.
 
 from __future__ import annotations
 
-import os
-import uuid
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from gapbook.atomic import atomic_write
 
 from .arrays import ArrayDataset
 from .specs import DatasetSpec
@@ -49,25 +49,18 @@ def read_cache(path: Path, spec: DatasetSpec) -> ArrayDataset:
 
 
 def write_cache(path: Path, data: ArrayDataset) -> None:
-    """Write ``data`` to ``path`` atomically: a temporary file in the same folder, then ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "xb") as f:
-            np.savez_compressed(
-                f,
-                x_train=data.x_train,
-                y_train=data.y_train,
-                x_test=data.x_test,
-                y_test=data.y_test,
-                classes=np.array(data.classes, dtype=str),
-            )
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    """Write ``data`` to ``path`` atomically (a reader never sees a half-written cache)."""
+    atomic_write(
+        path,
+        lambda f: np.savez_compressed(
+            f,
+            x_train=data.x_train,
+            y_train=data.y_train,
+            x_test=data.x_test,
+            y_test=data.y_test,
+            classes=np.array(data.classes, dtype=str),
+        ),
+    )
 
 
 def _read_npz(path: Path) -> dict[str, np.ndarray]:

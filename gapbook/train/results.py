@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .atomic import atomic_write_text
+from gapbook.atomic import atomic_write_text
 from .config import TrainConfig
 
 __all__ = ["STATUSES", "EpochMetrics", "RunResult", "finite_or_none", "result_filename"]
