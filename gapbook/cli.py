@@ -12,6 +12,7 @@ import torch
 import gapbook
 from gapbook import models
 from gapbook.data.root import ENV_VAR, data_root
+from gapbook.experiments.cli import add_reproduce_command, add_table_command
 from gapbook.profiles import PROFILE_VARIABLE, active_profile
 from gapbook.train.cli import add_train_command
 
@@ -45,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="show versions, device, profile, data root and models")
     info.set_defaults(run=_info)
     add_train_command(commands)
+    add_reproduce_command(commands)
+    add_table_command(commands)
     return parser
 
 

@@ -1,0 +1,60 @@
+"""The experiments of Table 1 of Hoffer, Hubara & Soudry (2017): rows and columns as data, scales, results.
+
+Each row (:data:`ROWS`) names a network, a data set, its batches and the paper's five accuracies; each column
+(:data:`COLUMNS`: SB, LB, +LR, +GBN, +RA) transforms a row's base ``TrainConfig``; each profile (smoke, mini,
+full) gives every row a :class:`Scale`. :func:`experiment_config` ties the three together, :func:`reproduce`
+runs a row into a :class:`ResultStore` (one JSON per run, keyed by config hash), and :func:`render` prints our
+results beside the paper's.
+"""
+
+from .columns import COLUMN_KEYS, COLUMNS, Batches, Column, column, parse_columns
+from .configs import base_config, experiment_config
+from .profiles import Scale, scale, step_regime
+from .replay import replay_config
+from .runner import ACTIONS, Outcome, PlannedRun, plan, reproduce, run_config
+from .store import ResultStore, StoreError, experiment_key
+from .summary import Summary, summarize
+from .synthetic import smoke_data_root, write_synthetic_data
+from .table import CIFAR10_NOTE, MISSING, Cell, comparison, render, to_csv, to_markdown
+from .table1 import AUTHORS_CODE_DEFECTS, POSTER_CAVEAT, ROW_KEYS, ROWS, Row, row
+
+__all__ = [
+    "ACTIONS",
+    "AUTHORS_CODE_DEFECTS",
+    "CIFAR10_NOTE",
+    "COLUMNS",
+    "COLUMN_KEYS",
+    "MISSING",
+    "POSTER_CAVEAT",
+    "ROWS",
+    "ROW_KEYS",
+    "Batches",
+    "Cell",
+    "Column",
+    "Outcome",
+    "PlannedRun",
+    "ResultStore",
+    "Row",
+    "Scale",
+    "StoreError",
+    "Summary",
+    "base_config",
+    "column",
+    "comparison",
+    "experiment_config",
+    "experiment_key",
+    "parse_columns",
+    "plan",
+    "render",
+    "replay_config",
+    "reproduce",
+    "row",
+    "run_config",
+    "scale",
+    "smoke_data_root",
+    "step_regime",
+    "summarize",
+    "to_csv",
+    "to_markdown",
+    "write_synthetic_data",
+]

@@ -1,0 +1,192 @@
+"""``gapbook reproduce`` (run a Table 1 row) and ``gapbook table`` (the paper's numbers beside ours)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+import torch
+
+from gapbook.profiles import PROFILE_VARIABLE, PROFILES, active_profile
+
+from .columns import COLUMN_KEYS, parse_columns
+from .runner import ACTIONS, Outcome, check_seeds, reproduce
+from .summary import summarize
+from .table import FORMATS, render
+from .table1 import ROW_KEYS, row
+
+__all__ = ["add_reproduce_command", "add_table_command", "run_reproduce", "run_table"]
+
+DEFAULT_RESULTS = "book/results"
+T = TypeVar("T")
+_PROFILE_HELP = (
+    f"scale: {', '.join(PROFILES)} (default: ${PROFILE_VARIABLE}, else full with a GPU, mini without); smoke uses "
+    "synthetic data"
+)
+
+
+def _argument_type(parse: Callable[[str], T], what: str) -> Callable[[str], T]:
+    """An argparse type that turns the ``ValueError`` of ``parse`` into a usage error about ``what``."""
+
+    def convert(text: str) -> T:
+        try:
+            return parse(text)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+
+    convert.__name__ = what
+    return convert
+
+
+def _seeds(text: str) -> tuple[int, ...]:
+    try:
+        seeds = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ValueError(f"seeds must be ints >= 0 separated by commas, e.g. 0,1,2; got {text!r}") from None
+    return check_seeds(seeds)
+
+
+def _threads(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"threads must be an int >= 1, got {text!r}")
+    return int(text)
+
+
+def add_reproduce_command(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register ``reproduce`` on a sub-command collection; returns its parser."""
+    parser = commands.add_parser(
+        "reproduce",
+        help="run a row of Table 1 (its columns x seeds) into the results store",
+        description="Run a row of Table 1 of Hoffer, Hubara & Soudry (2017) at a profile: each column for each "
+        "seed, seed by seed. A run whose result is stored is skipped; a run with a checkpoint (left by an "
+        "interrupted run) resumes from it; each result is written to <results-dir>/<profile>/ as JSON named by "
+        "its config hash, and its checkpoint (kept in <results-dir>/<profile>/checkpoints/ while it runs) is then "
+        "removed. Progress goes to the terminal, a summary per column at the end.",
+    )
+    parser.add_argument("row", type=_argument_type(lambda text: row(text).key, "row"), metavar="ROW",
+                        help=f"the row: {', '.join(ROW_KEYS)}")  # fmt: skip
+    parser.add_argument(
+        "--columns",
+        type=_argument_type(parse_columns, "columns"),
+        default=COLUMN_KEYS,
+        metavar="LIST",
+        help=f"comma-separated columns among {', '.join(COLUMN_KEYS)} (default: all five)",
+    )
+    parser.add_argument("--profile", choices=PROFILES, help=_PROFILE_HELP)
+    parser.add_argument(
+        "--seeds",
+        type=_argument_type(_seeds, "seeds"),
+        default=(0,),
+        metavar="LIST",
+        help="comma-separated seeds, e.g. 0,1,2 (default: 0)",
+    )
+    parser.add_argument(
+        "--device", default="auto", help="auto (cuda when available, else cpu), cpu, cuda or cuda:N (default: auto)"
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="recompute runs whose result is stored, ignoring checkpoints too"
+    )
+    parser.add_argument(
+        "--results-dir", default=DEFAULT_RESULTS, metavar="DIR", help=f"the results store (default: {DEFAULT_RESULTS})"
+    )
+    parser.add_argument(
+        "--data-root",
+        metavar="DIR",
+        help="folder holding the data sets (default: $GAPBOOK_DATA, else the user cache; smoke: synthetic data in "
+        "a temporary folder)",
+    )
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="show a progress bar per run (default: --progress)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=_argument_type(_threads, "threads"),
+        metavar="N",
+        help="CPU threads of PyTorch; on a busy machine 1 avoids threads waiting for each other (default: PyTorch's)",
+    )
+    parser.set_defaults(run=run_reproduce)
+    return parser
+
+
+def add_table_command(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register ``table`` on a sub-command collection; returns its parser."""
+    parser = commands.add_parser(
+        "table",
+        help="print Table 1 with our stored results beside the paper's",
+        description="Print every row and column of Table 1: the paper's accuracy and ours at a profile (mean ± "
+        "sample standard deviation over the stored seeds, and their number n). A cell without a stored result is "
+        "shown as missing (—), never estimated.",
+    )
+    parser.add_argument("--profile", choices=PROFILES, help=_PROFILE_HELP)
+    parser.add_argument("--format", choices=FORMATS, default="markdown", help="output format (default: markdown)")
+    parser.add_argument(
+        "--results-dir", default=DEFAULT_RESULTS, metavar="DIR", help=f"the results store (default: {DEFAULT_RESULTS})"
+    )
+    parser.set_defaults(run=run_table)
+    return parser
+
+
+def _summary(outcomes: Sequence[Outcome]) -> list[str]:
+    """A line per column (our summary beside the paper's number) and a line of totals."""
+    entry = row(outcomes[0].run.row)
+    lines = [f"summary of {entry.key} over seed(s) {', '.join(map(str, sorted({o.run.seed for o in outcomes})))}:"]
+    for column in COLUMN_KEYS:
+        done = [outcome.result for outcome in outcomes if outcome.run.column == column]
+        if done:
+            summary = summarize(done)
+            lines.append(
+                f"  {column:>4}  ours {summary}  paper {entry.paper_value(column):g}  "
+                f"({summary.wall_time / len(done):.0f} s of training per run)"
+            )
+    counts = {action: sum(o.action == action for o in outcomes) for action in ACTIONS}
+    spent = sum(o.result.wall_time for o in outcomes if o.action != "reused")
+    lines.append(", ".join(f"{count} {action}" for action, count in counts.items()) + f"; {spent:.0f} s of training")
+    return lines
+
+
+def run_reproduce(args: argparse.Namespace) -> int:
+    """Run ``gapbook reproduce``; bad input and missing data are reported in one line with exit status 2."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        print(
+            "gapbook reproduce: error: it runs in a single process, not under torchrun; to train a config on several "
+            "GPUs, write it with gapbook.experiments.experiment_config(row, column, profile).to_json() and run "
+            "torchrun --nproc_per_node=N -m gapbook train --config FILE",
+            file=sys.stderr,
+        )
+        return 2
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    try:
+        outcomes = reproduce(
+            args.row,
+            args.profile or active_profile(),
+            columns=args.columns,
+            seeds=args.seeds,
+            device=args.device,
+            force=args.force,
+            results_dir=args.results_dir,
+            data_root=args.data_root,
+            progress=args.progress,
+        )
+    except (ValueError, FileNotFoundError, FileExistsError) as err:
+        print(f"gapbook reproduce: error: {err}", file=sys.stderr)
+        return 2
+    print("\n".join(_summary(outcomes)))
+    return 0
+
+
+def run_table(args: argparse.Namespace) -> int:
+    """Run ``gapbook table``; an unreadable store is reported in one line with exit status 2."""
+    try:
+        text = render(args.results_dir, args.profile or active_profile(), args.format)
+    except ValueError as err:
+        print(f"gapbook table: error: {err}", file=sys.stderr)
+        return 2
+    print(text, end="")
+    return 0

@@ -1,0 +1,58 @@
+"""The ``TrainConfig`` of one cell of Table 1: a row, at a profile, in a column, for a seed."""
+
+from __future__ import annotations
+
+from gapbook.train import TrainConfig
+
+from .columns import column
+from .profiles import Scale, scale
+from .table1 import row
+
+__all__ = ["base_config", "experiment_config"]
+
+
+def base_config(
+    row_key: str,
+    scale_: Scale,
+    *,
+    seed: int = 0,
+    device: str = "auto",
+    data_root: str | None = None,
+    progress: bool = True,
+) -> TrainConfig:
+    """The row's config at the small batch of ``scale_``, before any column is applied."""
+    entry = row(row_key)
+    return TrainConfig(
+        model=entry.model,
+        dataset=entry.dataset,
+        train_size=scale_.train_size,
+        test_size=scale_.test_size,
+        batch_size=scale_.batches.small,
+        regime=scale_.regime.to_dict(),
+        augment=scale_.augment,
+        seed=seed,
+        device=device,
+        eval_every=scale_.eval_every,
+        workers=scale_.workers,
+        progress=progress,
+        data_root=data_root,
+    )
+
+
+def experiment_config(
+    row_key: str,
+    column_key: str,
+    profile: str,
+    *,
+    seed: int = 0,
+    device: str = "auto",
+    data_root: str | None = None,
+    progress: bool = True,
+) -> TrainConfig:
+    """The config of row ``row_key`` in column ``column_key`` at ``profile``, with the run options given.
+
+    ``data_root`` ``None`` leaves the data root to ``$GAPBOOK_DATA`` or the user cache when training.
+    """
+    chosen = scale(row_key, profile)
+    base = base_config(row_key, chosen, seed=seed, device=device, data_root=data_root, progress=progress)
+    return column(column_key).apply(base, chosen.batches)

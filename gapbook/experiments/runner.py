@@ -1,0 +1,155 @@
+"""Run a row of Table 1: every asked column and seed, re-using stored results and resuming from checkpoints.
+
+A run whose result is stored is skipped (unless forced); a run with a checkpoint continues from it; a finished
+run's result is stored and its checkpoint removed. Runs go seed by seed, so that each finished seed completes
+a set of columns.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from gapbook.train import RunResult, TrainConfig, train
+
+from .columns import COLUMN_KEYS, parse_columns
+from .configs import experiment_config
+from .store import ResultStore
+from .synthetic import smoke_data_root
+from .table1 import row
+
+__all__ = ["ACTIONS", "Outcome", "PlannedRun", "check_seeds", "plan", "reproduce", "run_config"]
+
+ACTIONS: tuple[str, ...] = ("reused", "trained", "resumed")
+"""What happened to a planned run: its stored result was re-used, it was trained, or it resumed a checkpoint."""
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One run of a row: its column, seed and config."""
+
+    row: str
+    column: str
+    seed: int
+    config: TrainConfig
+
+    @property
+    def label(self) -> str:
+        """``"<row> <column> seed <seed>"``."""
+        return f"{self.row} {self.column} seed {self.seed}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A planned run with its result and what was done to get it (one of :data:`ACTIONS`)."""
+
+    run: PlannedRun
+    result: RunResult
+    action: str
+
+
+def check_seeds(seeds: Sequence[int]) -> tuple[int, ...]:
+    """``seeds`` as a tuple, refused when empty, repeated or not ints >= 0."""
+    chosen = tuple(seeds)
+    if not chosen:
+        raise ValueError("no seed given; give at least one, e.g. 0 or 0,1,2")
+    bad = [seed for seed in chosen if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0]
+    if bad:
+        raise ValueError(f"seeds must be ints >= 0, got {bad}")
+    if len(set(chosen)) != len(chosen):
+        raise ValueError(f"seed(s) {sorted({s for s in chosen if chosen.count(s) > 1})} given twice; give each once")
+    return chosen
+
+
+def plan(
+    row_key: str,
+    profile: str,
+    *,
+    columns: Sequence[str] = COLUMN_KEYS,
+    seeds: Sequence[int] = (0,),
+    device: str = "auto",
+    data_root: str | None = None,
+    progress: bool = True,
+) -> list[PlannedRun]:
+    """The runs of row ``row_key`` at ``profile``: every column in ``columns`` for every seed, seed by seed."""
+    key = row(row_key).key
+    keys = parse_columns(columns)
+    return [
+        PlannedRun(
+            key,
+            column,
+            seed,
+            experiment_config(key, column, profile, seed=seed, device=device, data_root=data_root, progress=progress),
+        )
+        for seed in check_seeds(seeds)
+        for column in keys
+    ]
+
+
+def run_config(config: TrainConfig, store: ResultStore, *, force: bool = False) -> tuple[RunResult, str]:
+    """The result of ``config``: re-used from ``store``, or trained (resuming its checkpoint) and stored.
+
+    Returns the result and the action taken (one of :data:`ACTIONS`). With ``force`` the stored result and any
+    checkpoint are ignored and the run starts afresh. The checkpoint is removed once the result is stored.
+    """
+    if not force:
+        stored = store.lookup(config)
+        if stored is not None:
+            return stored, "reused"
+    checkpoint = store.checkpoint_path(config)
+    if force:
+        checkpoint.unlink(missing_ok=True)
+    resume = checkpoint.exists()
+    result = train(config.replace(checkpoint_path=str(checkpoint)), resume=resume, profile=store.profile)
+    store.save(result)
+    checkpoint.unlink(missing_ok=True)
+    return result, "resumed" if resume else "trained"
+
+
+def _accuracy(result: RunResult) -> str:
+    if result.final_test_acc is None:
+        return f"diverged at iteration {(result.diverged_at or {}).get('iteration')}"
+    return f"final test accuracy {100 * result.final_test_acc:.2f}%"
+
+
+def reproduce(
+    row_key: str,
+    profile: str,
+    *,
+    columns: Sequence[str] = COLUMN_KEYS,
+    seeds: Sequence[int] = (0,),
+    device: str = "auto",
+    force: bool = False,
+    results_dir: str | os.PathLike[str] = Path("book") / "results",
+    data_root: str | None = None,
+    progress: bool = True,
+    echo: Callable[[str], None] = lambda line: print(line, flush=True),
+) -> list[Outcome]:
+    """Run row ``row_key`` at ``profile`` for ``columns`` x ``seeds``, reporting each run through ``echo``.
+
+    Results go to ``<results_dir>/<profile>/``. ``data_root`` ``None`` means ``$GAPBOOK_DATA`` or the user cache,
+    except at the smoke profile, whose synthetic data is written to a temporary folder.
+    """
+    if data_root is None and profile == "smoke":
+        data_root = str(smoke_data_root())
+    store = ResultStore(results_dir, profile)
+    runs = plan(row_key, profile, columns=columns, seeds=seeds, device=device, data_root=data_root, progress=progress)
+    echo(f"{runs[0].row} at the {profile} profile: {len(runs)} run(s), results in {store.folder}")
+    outcomes = []
+    for index, planned in enumerate(runs, start=1):
+        config = planned.config
+        head = f"[{index}/{len(runs)}] {planned.label}"
+        stored = None if force else store.lookup(config)
+        if stored is None:
+            verb = "resuming" if not force and store.checkpoint_path(config).exists() else "training"
+            epochs = config.effective_regime().epochs
+            echo(f"{head}: {verb} {config.model} at batch {config.batch_size} for {epochs:g} epoch(s)")
+            result, action = run_config(config, store, force=force)
+        else:
+            result, action = stored, "reused"
+        when = "when it ran" if action == "reused" else "of training"
+        echo(f"{head}: {action}, {result.status}, {_accuracy(result)} ({result.wall_time:.0f} s {when})")
+        outcomes.append(Outcome(planned, result, action))
+    return outcomes

@@ -1,0 +1,147 @@
+"""Table 1 beside our numbers: every row and column, the paper's accuracy and ours over seeds, as Markdown or CSV.
+
+Our number of a cell summarizes the stored runs of that cell's experiment at the profile, over seeds
+(:func:`~gapbook.experiments.summary.summarize`). A cell without a stored run is shown as missing, never
+estimated.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass
+
+from .columns import COLUMN_KEYS
+from .configs import experiment_config
+from .profiles import scale
+from .store import ResultStore, experiment_key
+from .summary import Summary, summarize
+from .table1 import POSTER_CAVEAT, ROW_KEYS, row
+
+__all__ = ["CIFAR10_NOTE", "FORMATS", "MISSING", "Cell", "comparison", "render", "to_csv", "to_markdown"]
+
+FORMATS: tuple[str, ...] = ("markdown", "csv")
+MISSING = "—"
+"""How a cell without a result is shown."""
+CIFAR10_NOTE = (
+    "CIFAR-10: gapbook's committed CIFAR-10 results were measured on a copy of CIFAR-10 decoded from JPEG images, "
+    "whose pixels differ slightly from the original arrays; accuracies on the original data may differ slightly."
+)
+_DATASETS = {"mnist": "MNIST", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "imagenet": "ImageNet"}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell of Table 1: the paper's accuracy (%) and, when any run is stored, the summary of ours."""
+
+    row: str
+    column: str
+    paper: float
+    paper_uncertain: bool
+    ours: Summary | None
+
+
+def comparison(results_dir: str | os.PathLike[str], profile: str) -> list[Cell]:
+    """Every cell of Table 1, row by row, with our results at ``profile`` from ``results_dir``."""
+    groups = ResultStore(results_dir, profile).by_experiment()
+    cells = []
+    for key in ROW_KEYS:
+        entry = row(key)
+        for column in COLUMN_KEYS:
+            runs = groups.get(experiment_key(experiment_config(key, column, profile)), [])
+            ours = summarize(runs) if runs else None
+            cells.append(Cell(key, column, entry.paper_value(column), column in entry.uncertain, ours))
+    return cells
+
+
+def _paper_text(cell: Cell) -> str:
+    return f"{cell.paper:g} (?)" if cell.paper_uncertain else f"{cell.paper:g}"
+
+
+def _setting(row_key: str, profile: str) -> str:
+    chosen = scale(row_key, profile)
+    batches = chosen.batches
+    data = "all training images" if chosen.train_size is None else f"{chosen.train_size:,} training images"
+    return (
+        f"`{row_key}`: SB {batches.small} / LB {batches.large}, ghost {batches.ghost}, {chosen.regime.epochs:g} "
+        f"epoch(s) (+RA {chosen.adapted_epochs:g}), {data}"
+    )
+
+
+def to_markdown(cells: list[Cell], profile: str) -> str:
+    """The comparison as a Markdown table, with its notes and the settings of the profile."""
+    lines = [
+        f"Final test accuracy (%): the paper (the authors' NeurIPS 2017 poster: LB 4096, or 8192 where the row "
+        f"says so, ghost 128) beside gapbook's `{profile}` profile (mean ± sample standard deviation over seeds, "
+        f"n runs). {MISSING} marks a result not run yet.",
+        "",
+        "| Row | Network | Data set | Source | " + " | ".join(COLUMN_KEYS) + " |",
+        "|---|---|---|---|" + "---:|" * len(COLUMN_KEYS),
+    ]
+    for key in ROW_KEYS:
+        entry = row(key)
+        own = [cell for cell in cells if cell.row == key]
+        if not own:
+            continue
+        name = f"{entry.label} ({entry.citation})"
+        dataset = _DATASETS[entry.dataset]
+        lines.append(f"| `{key}` | {name} | {dataset} | paper | " + " | ".join(map(_paper_text, own)) + " |")
+        ran = any(cell.ours is not None for cell in own)
+        source = profile if ran else f"{profile}: not run yet"
+        ours = [MISSING if cell.ours is None else str(cell.ours) for cell in own]
+        lines.append(f"| | | | {source} | " + " | ".join(ours) + " |")
+    lines += ["", "Notes:", ""]
+    if any(cell.paper_uncertain for cell in cells):
+        lines.append(f"- (?) {POSTER_CAVEAT}")
+    lines.append(f"- {CIFAR10_NOTE}")
+    lines += [
+        "",
+        f"Settings of the `{profile}` profile (how each differs from the paper: "
+        f"`gapbook.experiments.scale(row, {profile!r}).differences`):",
+        "",
+    ]
+    lines += [f"- {_setting(key, profile)}" for key in ROW_KEYS if any(cell.row == key for cell in cells)]
+    return "\n".join(lines) + "\n"
+
+
+def to_csv(cells: list[Cell], profile: str) -> str:
+    """The comparison as CSV, one line per cell; a missing result has empty mean and std and n = 0.
+
+    ``seconds_per_run`` is the mean training time of the cell's runs, as each measured it.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        [
+            "row", "network", "dataset", "column", "paper", "paper_uncertain", "profile",
+            "mean", "std", "n", "diverged", "seconds_per_run",
+        ]  # fmt: skip
+    )
+    for cell in cells:
+        entry, ours = row(cell.row), cell.ours
+        writer.writerow(
+            [
+                cell.row,
+                entry.label,
+                entry.dataset,
+                cell.column,
+                f"{cell.paper:g}",
+                str(cell.paper_uncertain).lower(),
+                profile,
+                "" if ours is None or ours.mean is None else f"{ours.mean:.4f}",
+                "" if ours is None or ours.std is None else f"{ours.std:.4f}",
+                0 if ours is None else ours.n,
+                0 if ours is None else ours.diverged,
+                "" if ours is None else f"{ours.wall_time / (ours.n + ours.diverged):.1f}",
+            ]
+        )
+    return out.getvalue()
+
+
+def render(results_dir: str | os.PathLike[str], profile: str, fmt: str = "markdown") -> str:
+    """The whole comparison at ``profile`` in format ``fmt`` (markdown or csv)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; the formats are {', '.join(FORMATS)}")
+    cells = comparison(results_dir, profile)
+    return to_markdown(cells, profile) if fmt == "markdown" else to_csv(cells, profile)

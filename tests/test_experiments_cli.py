@@ -1,0 +1,170 @@
+"""``gapbook reproduce`` and ``gapbook table``: runs skipped when done, missing cells marked, clear errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+import torch
+
+from gapbook.cli import main
+from gapbook.data import ArrayDataset, DatasetSpec
+from gapbook.data.sources import unavailable
+from gapbook.experiments import MISSING, ROW_KEYS, ResultStore, runner, write_synthetic_data
+from gapbook.profiles import PROFILE_VARIABLE
+from train_support import one_thread  # noqa: F401 (one_thread: autouse fixture)
+
+
+@pytest.fixture(scope="module")
+def data_root(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(write_synthetic_data(tmp_path_factory.mktemp("synthetic")))
+
+
+@pytest.fixture(scope="module")
+def store_dir(tmp_path_factory: pytest.TempPathFactory, data_root: str) -> Path:
+    """A results store with mnist-f1 SB and LB at smoke for seeds 0 and 1, made by the command line."""
+    root = tmp_path_factory.mktemp("results")
+    args = ["reproduce", "mnist-f1", "--profile", "smoke", "--columns", "SB,LB", "--seeds", "0,1", "--threads", "1"]
+    threads = torch.get_num_threads()
+    try:
+        assert main([*args, "--results-dir", str(root), "--data-root", data_root, "--no-progress"]) == 0
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(threads)
+    return root
+
+
+def help_text(command: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("COLUMNS", "300")
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    return " ".join(capsys.readouterr().out.split())
+
+
+def test_help_documents_every_option(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    text = help_text("reproduce", capsys, monkeypatch)
+    for option in ("--columns", "--profile", "--seeds", "--device", "--force", "--results-dir", "--data-root",
+                   "--no-progress", "--threads"):  # fmt: skip
+        assert option in text, option
+    assert all(key in text for key in ROW_KEYS) and "SB, LB, +LR, +GBN, +RA" in text
+    assert "(default: book/results)" in text and "skipped" in text and "resumes" in text
+    text = help_text("table", capsys, monkeypatch)
+    assert "--format {markdown,csv}" in text and "--results-dir" in text and "never estimated" in text
+
+
+def test_reproduce_reports_each_run_and_a_summary(
+    store_dir: Path, data_root: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = ResultStore(store_dir, "smoke")
+    assert len(store.results()) == 4 and not any((store_dir / "smoke" / "checkpoints").iterdir())
+    monkeypatch.setattr(runner, "train", lambda *args, **kwargs: pytest.fail("a done run was trained"))
+    args = ["reproduce", "mnist-f1", "--profile", "smoke", "--columns", "lb,sb", "--seeds", "1,0"]
+    assert main([*args, "--results-dir", str(store_dir), "--data-root", data_root]) == 0
+    out = capsys.readouterr().out
+    assert "mnist-f1 at the smoke profile: 4 run(s)" in out
+    assert out.count(": reused, completed, final test accuracy") == 4 and "training f1" not in out
+    assert "[1/4] mnist-f1 SB seed 1" in out and "[4/4] mnist-f1 LB seed 0" in out
+    assert "summary of mnist-f1 over seed(s) 0, 1:" in out and "4 reused, 0 trained, 0 resumed" in out
+    assert "SB  ours" in out and "(n=2)" in out and "paper 98.27" in out and "paper 97.05" in out
+
+
+def table_lines(store_dir: Path, fmt: str, capsys: pytest.CaptureFixture[str]) -> str:
+    assert main(["table", "--profile", "smoke", "--results-dir", str(store_dir), "--format", fmt]) == 0
+    return capsys.readouterr().out
+
+
+def test_the_table_shows_our_cells_and_marks_missing_ones(store_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = table_lines(store_dir, "markdown", capsys)
+    lines = text.splitlines()
+    mnist = lines[lines.index(next(line for line in lines if line.startswith("| `mnist-f1`"))) + 1]
+    cells = [cell.strip() for cell in mnist.strip("|").split("|")]
+    assert cells[3] == "smoke" and "(n=2)" in cells[4] and "(n=2)" in cells[5] and cells[6:] == [MISSING] * 3
+    assert "| 98.27 | 97.05 | 97.55 | 97.6 | 98.53 |" in text and "57.1 (?) | 41.23 (?) | 53.25 (?) | 53.93 |" in text
+    assert text.count("smoke: not run yet") == len(ROW_KEYS) - 1 and "decoded from JPEG" in text
+    assert f"| {MISSING} | {MISSING} | {MISSING} | {MISSING} | {MISSING} |" in text
+
+    rows = list(csv.DictReader(io.StringIO(table_lines(store_dir, "csv", capsys))))
+    assert len(rows) == 5 * len(ROW_KEYS)
+    by_cell = {(r["row"], r["column"]): r for r in rows}
+    assert by_cell["mnist-f1", "SB"]["n"] == "2" and by_cell["mnist-f1", "SB"]["mean"] != ""
+    assert by_cell["mnist-f1", "+LR"]["n"] == "0" and by_cell["mnist-f1", "+LR"]["mean"] == ""
+    assert float(by_cell["mnist-f1", "LB"]["seconds_per_run"]) > 0
+    assert by_cell["mnist-f1", "+LR"]["seconds_per_run"] == ""
+    assert by_cell["imagenet-alexnet-8192", "LB"]["paper_uncertain"] == "true"
+    assert by_cell["cifar100-c3", "+LR"]["paper"] == "57.38"
+
+
+def test_a_foreign_file_in_the_store_stops_the_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "smoke"
+    folder.mkdir()
+    (folder / "f1-mnist-b2-000000000000.json").write_text("[]")
+    assert main(["table", "--profile", "smoke", "--results-dir", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("gapbook table: error: ") and "is not a readable result" in error
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["mnist-f2"], "argument ROW: unknown row 'mnist-f2'; the rows are mnist-f1, cifar10-c1, cifar10-resnet44"),
+        (["mnist-f1", "--columns", "SB,XL"], "unknown column 'XL'; the columns are SB, LB, +LR, +GBN, +RA"),
+        (["mnist-f1", "--profile", "huge"], "argument --profile: invalid choice: 'huge' (choose from 'smoke', 'mini'"),
+        (["mnist-f1", "--seeds", "0,one"], "seeds must be ints >= 0 separated by commas"),
+        (["mnist-f1", "--seeds", "1,1"], "seed(s) [1] given twice"),
+        (["mnist-f1", "--threads", "0"], "threads must be an int >= 1, got '0'"),
+    ],
+)
+def test_bad_arguments_are_usage_errors_listing_the_valid_values(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["reproduce", *args])
+    assert exit_info.value.code == 2 and message in " ".join(capsys.readouterr().err.split())
+
+
+def offline(spec: DatasetSpec, root: Path) -> ArrayDataset:
+    """What the data layer's download does without a network."""
+    raise unavailable(spec.name, root, "the download failed (no network)")
+
+
+@pytest.mark.parametrize(
+    ("row_key", "message"),
+    [
+        ("cifar100-c3", "Data set 'cifar100' is not available"),
+        ("imagenet-alexnet-4096", "has no train/ folder"),
+    ],
+)
+def test_rows_without_data_fail_with_the_data_layers_message(
+    row_key: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("gapbook.data.load.download_arrays", offline)
+    args = ["reproduce", row_key, "--profile", "mini", "--columns", "SB", "--data-root", str(tmp_path / "empty")]
+    assert main([*args, "--results-dir", str(tmp_path / "results"), "--no-progress"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("gapbook reproduce: error: ") and message in error and "Traceback" not in error
+
+
+def test_bad_values_met_while_running_are_one_line_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = ["reproduce", "mnist-f1", "--profile", "smoke", "--device", "gpu0", "--results-dir", str(tmp_path)]
+    assert main(args) == 2
+    assert "device must be 'auto' or a torch device" in capsys.readouterr().err
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    assert main(["reproduce", "mnist-f1", "--profile", "smoke", "--results-dir", str(tmp_path)]) == 2
+    assert "runs in a single process, not under torchrun" in capsys.readouterr().err
+    monkeypatch.delenv("WORLD_SIZE")
+    monkeypatch.setenv(PROFILE_VARIABLE, "huge")
+    assert main(["table", "--results-dir", str(tmp_path)]) == 2
+    assert f"{PROFILE_VARIABLE}='huge' is not a profile" in capsys.readouterr().err
+
+
+def test_the_profile_defaults_to_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(PROFILE_VARIABLE, "full")
+    assert main(["table", "--results-dir", str(tmp_path)]) == 0
+    assert "gapbook's `full` profile" in capsys.readouterr().out

@@ -1,0 +1,173 @@
+"""Table 1 as data: the paper's numbers, the five columns as config transformations, every row at every profile."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from gapbook.experiments import (
+    AUTHORS_CODE_DEFECTS,
+    COLUMN_KEYS,
+    COLUMNS,
+    ROW_KEYS,
+    ROWS,
+    Batches,
+    column,
+    experiment_config,
+    parse_columns,
+    scale,
+    step_regime,
+)
+from gapbook.experiments.synthetic import ARRAY_SAMPLES
+from gapbook.profiles import PROFILES
+from gapbook.train import ASSUMPTIONS, TrainConfig, authors_regime
+
+PAPER = {
+    "mnist-f1": (98.27, 97.05, 97.55, 97.60, 98.53),
+    "cifar10-c1": (87.80, 83.95, 86.15, 86.4, 88.20),
+    "cifar10-resnet44": (92.83, 86.10, 89.30, 90.50, 93.07),
+    "cifar10-vgg": (92.30, 84.1, 88.6, 91.50, 93.03),
+    "cifar100-c3": (61.25, 51.50, 57.38, 57.5, 63.20),
+    "cifar100-wrn16-4": (73.70, 68.15, 69.05, 71.20, 73.57),
+    "imagenet-alexnet-4096": (57.10, 41.23, 53.25, 54.92, 59.5),
+    "imagenet-alexnet-8192": (57.10, 41.23, 53.25, 53.93, 59.5),
+}
+"""Table 1 of REFERENCE.md (the authors' poster), SB, LB, +LR, +GBN, +RA."""
+
+CELLS = [(key, col, profile) for key in ROW_KEYS for col in COLUMN_KEYS for profile in PROFILES]
+
+
+def test_the_rows_hold_the_papers_numbers_exactly() -> None:
+    assert ROW_KEYS == tuple(PAPER)
+    assert {key: entry.paper for key, entry in ROWS.items()} == PAPER
+    assert COLUMN_KEYS == ("SB", "LB", "+LR", "+GBN", "+RA") == tuple(COLUMNS)
+    assert ROWS["cifar100-c3"].paper_value("+LR") == 57.38 and ROWS["mnist-f1"].paper_value("+RA") == 98.53
+
+
+def test_only_the_poster_cells_of_the_8192_row_are_uncertain() -> None:
+    uncertain = {key: entry.uncertain for key, entry in ROWS.items() if entry.uncertain}
+    assert uncertain == {"imagenet-alexnet-8192": frozenset({"SB", "LB", "+LR"})}
+    assert any("copied" in note for note in ROWS["imagenet-alexnet-8192"].notes)
+
+
+def test_the_authors_code_defects_are_listed() -> None:
+    text = " ".join(AUTHORS_CODE_DEFECTS)
+    assert "rebuilt at the start of every epoch" in text and "C1 and C3 train without momentum" in text
+    assert "first parameter tensor only" in text and len(AUTHORS_CODE_DEFECTS) == 3
+
+
+def test_the_rows_use_the_papers_batches_and_the_engines_regimes() -> None:
+    for key, entry in ROWS.items():
+        assert entry.ghost_batch == 128
+        assert entry.large_batch == (8192 if key.endswith("8192") else 4096)
+        assert entry.small_batch == (256 if entry.dataset == "imagenet" else 128)
+        assert entry.regime == authors_regime(entry.model)
+        assert entry.assumption == ASSUMPTIONS.get(entry.model)
+    models = ["f1", "c1", "resnet44", "vgg16", "c3", "wrn16_4", "alexnet", "alexnet"]
+    assert [ROWS[key].model for key in ROW_KEYS] == models
+
+
+@pytest.mark.parametrize(("key", "col", "profile"), CELLS)
+def test_every_cell_builds_a_valid_config(key: str, col: str, profile: str) -> None:
+    config = experiment_config(key, col, profile, seed=3, device="cpu")
+    chosen = scale(key, profile)
+    assert TrainConfig.from_json(config.to_json()) == config
+    assert (config.model, config.dataset, config.seed) == (ROWS[key].model, ROWS[key].dataset, 3)
+    assert config.batch_size == (chosen.batches.small if col == "SB" else chosen.batches.large)
+    assert config.train_size == chosen.train_size and config.augment == chosen.augment
+    assert config.base_regime == chosen.regime
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_each_column_does_what_it_says(profile: str) -> None:
+    for key in ROW_KEYS:
+        batches = scale(key, profile).batches
+        sb, lb, lr, gbn, ra = (experiment_config(key, col, profile) for col in COLUMN_KEYS)
+        ratio = math.ceil(batches.large / batches.small)
+        assert sb.effective_regime() == lb.effective_regime() == sb.base_regime  # LB: same rates and epochs
+        assert sb.ghost_batch_size is lb.ghost_batch_size is lr.ghost_batch_size is None
+        multiplier = math.sqrt(batches.large / batches.small)
+        assert [p.lr for p in lr.effective_regime().phases] == pytest.approx(
+            [p.lr * multiplier for p in sb.base_regime.phases]
+        )
+        assert lr.effective_regime().epochs == sb.base_regime.epochs
+        assert gbn.ghost_batch_size == batches.ghost and gbn.effective_regime() == lr.effective_regime()
+        assert ra.regime_adaptation == ratio and ra.ghost_batch_size == batches.ghost
+        adapted = ra.effective_regime()
+        assert adapted.epochs == sb.base_regime.epochs * ratio
+        assert [p.start_epoch for p in adapted.phases] == [p.start_epoch * ratio for p in sb.base_regime.phases]
+        assert [p.lr for p in adapted.phases] == pytest.approx([p.lr for p in lr.effective_regime().phases])
+        assert ra.eval_every == sb.eval_every * ratio
+
+
+def updates(config: TrainConfig, train_samples: int) -> int:
+    """Optimizer steps of ``config`` on ``train_samples`` images (only full batches count)."""
+    return config.effective_regime().total_steps(train_samples // config.batch_size)
+
+
+def test_ra_makes_as_many_updates_as_sb() -> None:
+    cases = [("mnist-f1", "smoke", ARRAY_SAMPLES[0]), ("cifar10-c1", "mini", 16384), ("mnist-f1", "full", 8192)]
+    for key, profile, samples in cases:
+        sb, ra = (experiment_config(key, col, profile) for col in ("SB", "+RA"))
+        assert updates(ra, samples) == updates(sb, samples) > 0
+    sb, ra = (experiment_config("mnist-f1", col, "mini") for col in ("SB", "+RA"))
+    assert (updates(sb, 60000), updates(ra, 60000)) == (2340, 2320)  # as the mini differences say
+    assert any("2,320 updates to SB's 2,340" in text for text in scale("mnist-f1", "mini").differences)
+
+
+def test_a_column_refuses_an_adapted_config() -> None:
+    adapted = experiment_config("mnist-f1", "+RA", "smoke")
+    with pytest.raises(ValueError, match="already adapted .* apply the column to the base config"):
+        column("SB").apply(adapted, Batches(2, 8, 2))
+
+
+def test_column_names_are_parsed_and_checked() -> None:
+    assert parse_columns("+ra, sb,LR") == ("SB", "+LR", "+RA") and parse_columns(["gbn"]) == ("+GBN",)
+    with pytest.raises(ValueError, match=r"unknown column 'XL'; the columns are SB, LB, \+LR, \+GBN, \+RA"):
+        parse_columns("SB,XL")
+    with pytest.raises(ValueError, match="no column given"):
+        parse_columns(" , ")
+
+
+def test_batches_are_checked() -> None:
+    assert Batches(128, 4096, 128).adaptation == 32 and Batches(256, 8192, 128).adaptation == 32
+    with pytest.raises(ValueError, match="must exceed the small batch"):
+        Batches(128, 128, 128)
+    with pytest.raises(ValueError, match="must divide the large batch"):
+        Batches(128, 1000, 128)
+
+
+def test_the_mini_profile_keeps_ghost_equal_to_sb_and_mnist_at_the_measured_scale() -> None:
+    for key in ROW_KEYS:
+        batches = scale(key, "mini").batches
+        assert batches.ghost == batches.small
+    mnist = scale("mnist-f1", "mini")
+    assert mnist.batches == Batches(128, 2048, 128) and mnist.train_size is None and mnist.augment is False
+    assert mnist.regime == step_regime("f1", 5) and mnist.adapted_epochs == 80
+    phases = [(p.start_epoch, p.lr, p.momentum, p.weight_decay) for p in mnist.regime.phases]
+    assert [value for phase in phases for value in phase] == pytest.approx(
+        [0, 0.1, 0.9, 1e-4, 2.5, 0.01, 0.9, 1e-4, 3.75, 0.001, 0.9, 1e-4]
+    )
+    c1 = scale("cifar10-c1", "mini")
+    assert c1.batches == Batches(128, 1024, 128) and c1.train_size is not None and c1.train_size % 1024 == 0
+    assert c1.adapted_epochs == 8 * c1.regime.epochs
+
+
+def test_the_full_profile_is_the_papers_setting() -> None:
+    for key, entry in ROWS.items():
+        full = scale(key, "full")
+        assert full.batches == entry.batches and full.regime == authors_regime(entry.model)
+        assert (full.train_size, full.test_size, full.augment) == (None, None, True)
+        assert full.adapted_epochs == full.regime.epochs * math.ceil(entry.large_batch / entry.small_batch)
+        text = " ".join(full.differences)
+        assert "rebuilt it every epoch" in text and "first parameter tensor only" in text
+        assert ("without momentum" in text) == (entry.model in ("c1", "c3"))
+        assert (ASSUMPTIONS.get(entry.model, "") in text) and all(scale(key, p).differences for p in PROFILES)
+
+
+def test_unknown_rows_and_profiles_are_refused_with_the_valid_ones() -> None:
+    with pytest.raises(ValueError, match="unknown row 'mnist-f2'; the rows are mnist-f1, cifar10-c1, "):
+        scale("mnist-f2", "mini")
+    with pytest.raises(ValueError, match="unknown profile 'huge'; the profiles are smoke, mini, full"):
+        scale("mnist-f1", "huge")
