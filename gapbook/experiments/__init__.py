@@ -4,13 +4,27 @@ Each row (:data:`ROWS`) names a network, a data set, its batches and the paper's
 (:data:`COLUMNS`: SB, LB, +LR, +GBN, +RA) transforms a row's base ``TrainConfig``; each profile (smoke, mini,
 full) gives every row a :class:`Scale`. :func:`experiment_config` ties the three together, :func:`reproduce`
 runs a row into a :class:`ResultStore` (one JSON per run, keyed by config hash), and :func:`render` prints our
-results beside the paper's.
+results beside the paper's; :func:`settings_markdown`, :func:`row_markdown`, :func:`phase_end_distance` and
+:func:`plot_row` are what a chapter shows about one row.
 """
 
 from .columns import COLUMN_KEYS, COLUMNS, Batches, Column, column, parse_columns
 from .configs import base_config, experiment_config
+from .figures import COLUMN_COLORS, plot_row
 from .profiles import Scale, scale, step_regime
 from .replay import replay_config
+from .report import (
+    TRAIN_IMAGES,
+    ColumnSetting,
+    PhaseEnd,
+    column_settings,
+    extrapolated_seconds,
+    phase_end_distance,
+    row_markdown,
+    row_runs,
+    samples_per_second,
+    settings_markdown,
+)
 from .runner import ACTIONS, Outcome, PlannedRun, plan, reproduce, run_config
 from .store import ResultStore, StoreError, experiment_key
 from .summary import Summary, summarize
@@ -23,15 +37,19 @@ __all__ = [
     "AUTHORS_CODE_DEFECTS",
     "CIFAR10_NOTE",
     "COLUMNS",
+    "COLUMN_COLORS",
     "COLUMN_KEYS",
     "MISSING",
     "POSTER_CAVEAT",
     "ROWS",
     "ROW_KEYS",
+    "TRAIN_IMAGES",
     "Batches",
     "Cell",
     "Column",
+    "ColumnSetting",
     "Outcome",
+    "PhaseEnd",
     "PlannedRun",
     "ResultStore",
     "Row",
@@ -40,17 +58,25 @@ __all__ = [
     "Summary",
     "base_config",
     "column",
+    "column_settings",
     "comparison",
     "experiment_config",
     "experiment_key",
+    "extrapolated_seconds",
     "parse_columns",
+    "phase_end_distance",
     "plan",
+    "plot_row",
     "render",
     "replay_config",
     "reproduce",
     "row",
+    "row_markdown",
+    "row_runs",
     "run_config",
+    "samples_per_second",
     "scale",
+    "settings_markdown",
     "smoke_data_root",
     "step_regime",
     "summarize",

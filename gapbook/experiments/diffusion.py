@@ -16,7 +16,7 @@ from gapbook.profiles import PROFILES
 from gapbook.regime import Regime
 from gapbook.train import RunResult, TrainConfig, authors_regime
 
-__all__ = ["DiffusionScale", "diffusion_config", "diffusion_scale", "high_lr_phase"]
+__all__ = ["DiffusionScale", "diffusion_config", "diffusion_scale", "high_lr_phase", "high_lr_phase_updates"]
 
 
 @dataclass(frozen=True)
@@ -109,16 +109,21 @@ def diffusion_config(
     return config
 
 
+def high_lr_phase_updates(result: RunResult) -> int:
+    """The updates of ``result``'s high-learning-rate phase: up to the iteration where its regime leaves its first
+    learning rate (round(epoch * steps per epoch)), or all of its iterations when it never does."""
+    regime = Regime.from_dict(result.effective_regime)
+    change = next((phase.start_epoch for phase in regime.phases if phase.lr != regime.phases[0].lr), None)
+    return result.iterations if change is None else round(change * result.steps_per_epoch)
+
+
 def high_lr_phase(result: RunResult) -> tuple[np.ndarray, np.ndarray]:
     """The iterations t >= 1 and distances ||w_t - w_0|| of ``result``'s log up to its first learning-rate change.
 
-    The phase ends at the iteration where the run's regime leaves its first learning rate (round(epoch *
-    steps per epoch)), or at the run's last iteration when it never does. Points with a missing distance (a
+    The phase ends after :func:`high_lr_phase_updates` updates. Points with a missing distance (a
     diverged run) are left out.
     """
-    regime = Regime.from_dict(result.effective_regime)
-    change = next((phase.start_epoch for phase in regime.phases if phase.lr != regime.phases[0].lr), None)
-    end = result.iterations if change is None else round(change * result.steps_per_epoch)
+    end = high_lr_phase_updates(result)
     t = np.asarray(result.distance["iterations"], dtype=np.float64)
     d = np.asarray([np.nan if v is None else v for v in result.distance["distances"]], dtype=np.float64)
     keep = (t >= 1) & (t <= end) & np.isfinite(d)

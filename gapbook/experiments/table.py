@@ -91,10 +91,13 @@ def to_markdown(cells: list[Cell], profile: str) -> str:
         source = profile if ran else f"{profile}: not run yet"
         ours = [MISSING if cell.ours is None else str(cell.ours) for cell in own]
         lines.append(f"| | | | {source} | " + " | ".join(ours) + " |")
-    lines += ["", "Notes:", ""]
+    notes = []
     if any(cell.paper_uncertain for cell in cells):
-        lines.append(f"- (?) {POSTER_CAVEAT}")
-    lines.append(f"- {CIFAR10_NOTE}")
+        notes.append(f"- (?) {POSTER_CAVEAT}")
+    if any(row(cell.row).dataset == "cifar10" for cell in cells):
+        notes.append(f"- {CIFAR10_NOTE}")
+    if notes:
+        lines += ["", "Notes:", "", *notes]
     lines += [
         "",
         f"Settings of the `{profile}` profile (how each differs from the paper: "

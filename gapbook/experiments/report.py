@@ -1,0 +1,158 @@
+"""What a chapter shows about one row of Table 1: each column's settings, its runs, and our numbers beside the paper's.
+
+:func:`column_settings` spells out every column of a row at a profile (batch, ghost batch, peak learning rate,
+epochs, updates), :func:`settings_markdown` puts them in one table, :func:`row_runs` gathers the stored runs of
+each column, :func:`phase_end_distance` reads how far a run's weights travelled in its high-learning-rate phase,
+and :func:`row_markdown` prints the row's comparison with the paper. Where a row is too slow to run at full scale
+on the hardware at hand, :func:`extrapolated_seconds` turns the measured speed of short runs into the time the
+full row would take, an estimate labelled as one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from gapbook.train import RunResult
+
+from .columns import COLUMN_KEYS
+from .configs import experiment_config
+from .diffusion import high_lr_phase, high_lr_phase_updates
+from .profiles import scale
+from .store import ResultStore
+from .table import comparison, to_markdown
+from .table1 import row
+
+__all__ = [
+    "TRAIN_IMAGES",
+    "ColumnSetting",
+    "PhaseEnd",
+    "column_settings",
+    "extrapolated_seconds",
+    "phase_end_distance",
+    "row_markdown",
+    "row_runs",
+    "samples_per_second",
+    "settings_markdown",
+]
+
+TRAIN_IMAGES: dict[str, int] = {"mnist": 60_000, "cifar10": 50_000, "cifar100": 50_000, "imagenet": 1_281_167}
+"""Images in the training split of each data set of Table 1 (ImageNet: ILSVRC-2012)."""
+
+
+@dataclass(frozen=True)
+class ColumnSetting:
+    """One column of a row at a profile, as it trains.
+
+    ``peak_lr`` is the largest learning rate of the column's effective regime (after +LR's scaling);
+    ``updates`` counts optimizer steps: ``epochs`` times the full batches in an epoch of ``train_images``.
+    """
+
+    column: str
+    batch: int
+    ghost: int | None
+    peak_lr: float
+    epochs: float
+    train_images: int
+    updates: int
+
+
+def column_settings(row_key: str, profile: str) -> list[ColumnSetting]:
+    """Every column of row ``row_key`` at ``profile`` (smoke excluded: its synthetic data has no fixed size)."""
+    if profile == "smoke":
+        raise ValueError("the smoke profile trains on synthetic data of no fixed size; ask for mini or full")
+    entry, chosen = row(row_key), scale(row_key, profile)
+    images = TRAIN_IMAGES[entry.dataset] if chosen.train_size is None else chosen.train_size
+    settings = []
+    for key in COLUMN_KEYS:
+        config = experiment_config(row_key, key, profile)
+        regime = config.effective_regime()
+        steps = images // config.batch_size
+        settings.append(
+            ColumnSetting(
+                column=key,
+                batch=config.batch_size,
+                ghost=config.ghost_batch_size,
+                peak_lr=max(phase.lr for phase in regime.phases),
+                epochs=regime.epochs,
+                train_images=images,
+                updates=round(regime.epochs * steps),
+            )
+        )
+    return settings
+
+
+def settings_markdown(row_key: str, profiles: Sequence[str] = ("mini", "full")) -> str:
+    """A Markdown table of every column of row ``row_key`` at each of ``profiles``."""
+    lines = [
+        "| Profile | Column | Batch | Ghost batch | Peak learning rate | Epochs | Training images | Updates |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for profile in profiles:
+        for setting in column_settings(row_key, profile):
+            ghost = "—" if setting.ghost is None else f"{setting.ghost:,}"
+            lines.append(
+                f"| {profile} | {setting.column} | {setting.batch:,} | {ghost} | {setting.peak_lr:.4g} | "
+                f"{setting.epochs:g} | {setting.train_images:,} | {setting.updates:,} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def row_runs(results_dir: str | os.PathLike[str], row_key: str, profile: str) -> dict[str, list[RunResult]]:
+    """The stored runs (every seed) of each column of row ``row_key`` at ``profile``; a column without runs is left
+    out."""
+    store = ResultStore(results_dir, profile)
+    runs = {key: store.runs_of(experiment_config(row_key, key, profile)) for key in COLUMN_KEYS}
+    return {key: sorted(found, key=lambda r: r.config["seed"]) for key, found in runs.items() if found}
+
+
+@dataclass(frozen=True)
+class PhaseEnd:
+    """The last weight distance measured in a run's high-learning-rate phase, at update ``iteration`` of the
+    phase's ``phase_updates``."""
+
+    iteration: int
+    distance: float
+    phase_updates: int
+
+
+def phase_end_distance(result: RunResult) -> PhaseEnd:
+    """||w_t - w_0|| at the last logged update of ``result``'s first learning rate (logged at 20 points per decade
+    and at every epoch's end, so within about 12% of the phase's end)."""
+    t, d = high_lr_phase(result)
+    if not len(t):
+        raise ValueError(f"run {result.config_hash} logged no finite distance in its high-learning-rate phase")
+    return PhaseEnd(int(t[-1]), float(d[-1]), high_lr_phase_updates(result))
+
+
+def row_markdown(results_dir: str | os.PathLike[str], row_key: str, profile: str) -> str:
+    """Row ``row_key`` of Table 1 as Markdown: the paper's five numbers beside ours at ``profile``, with notes."""
+    key = row(row_key).key
+    return to_markdown([cell for cell in comparison(results_dir, profile) if cell.row == key], profile)
+
+
+def samples_per_second(result: RunResult) -> float:
+    """The training samples ``result`` processed per second of its wall time (evaluations included)."""
+    if result.wall_time <= 0:
+        raise ValueError(f"run {result.config_hash} recorded no wall time")
+    return result.iterations * result.config["batch_size"] / result.wall_time
+
+
+def extrapolated_seconds(
+    row_key: str, runs: Mapping[str, Sequence[RunResult]], profile: str = "full"
+) -> dict[str, float]:
+    """For each column in ``runs``, the seconds its run at ``profile`` would take at the speed its runs measured.
+
+    Speed is :func:`samples_per_second` averaged over the column's runs; the work is the column's updates times
+    its batch at ``profile``. An estimate: it assumes the speed does not change with the batch, the data or the
+    length of the run.
+    """
+    settings = {setting.column: setting for setting in column_settings(row_key, profile)}
+    estimate = {}
+    for key, results in runs.items():
+        if not results:
+            raise ValueError(f"column {key} has no run to measure its speed from")
+        speed = sum(samples_per_second(result) for result in results) / len(results)
+        estimate[key] = settings[key].updates * settings[key].batch / speed
+    return estimate

@@ -1,0 +1,141 @@
+"""What a chapter shows about a row: column settings, the stored runs per column, phase-end distances, the row table."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from gapbook.experiments import (
+    COLUMN_COLORS,
+    COLUMN_KEYS,
+    ROW_KEYS,
+    ResultStore,
+    column_settings,
+    extrapolated_seconds,
+    experiment_config,
+    phase_end_distance,
+    plot_row,
+    row,
+    row_markdown,
+    row_runs,
+    samples_per_second,
+    scale,
+    settings_markdown,
+    write_synthetic_data,
+)
+from gapbook.train import train
+from train_support import one_thread  # noqa: F401 (one_thread: autouse fixture)
+
+
+@pytest.fixture(scope="module")
+def data_root(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(write_synthetic_data(tmp_path_factory.mktemp("synthetic")))
+
+
+def test_the_mnist_mini_settings_are_the_ones_the_chapters_describe() -> None:
+    settings = {s.column: s for s in column_settings("mnist-f1", "mini")}
+    assert [s for s in settings] == list(COLUMN_KEYS)
+    assert (settings["SB"].batch, settings["SB"].updates, settings["SB"].peak_lr) == (128, 2340, 0.1)
+    assert (settings["LB"].batch, settings["LB"].updates, settings["LB"].ghost) == (2048, 145, None)
+    assert settings["+LR"].peak_lr == pytest.approx(0.4, rel=1e-12)
+    assert settings["+GBN"].ghost == 128 and settings["+GBN"].updates == 145
+    assert (settings["+RA"].epochs, settings["+RA"].updates) == (80, 2320)
+
+
+@pytest.mark.parametrize("key", ROW_KEYS)
+def test_the_full_settings_follow_the_paper(key: str) -> None:
+    entry = row(key)
+    settings = {s.column: s for s in column_settings(key, "full")}
+    base_peak = max(phase.lr for phase in entry.regime.phases)
+    assert settings["SB"].batch == entry.small_batch and settings["LB"].batch == entry.large_batch
+    assert settings["LB"].peak_lr == pytest.approx(base_peak, rel=1e-12)
+    assert settings["+LR"].peak_lr == pytest.approx(base_peak * math.sqrt(entry.large_batch / entry.small_batch))
+    assert settings["+GBN"].ghost == entry.ghost_batch
+    adaptation = math.ceil(entry.large_batch / entry.small_batch)
+    assert settings["+RA"].epochs == pytest.approx(adaptation * settings["LB"].epochs)
+    images = settings["SB"].train_images
+    assert settings["+RA"].updates == round(settings["+RA"].epochs * (images // entry.large_batch))
+
+
+def test_subsets_count_their_own_images() -> None:
+    chosen = scale("cifar10-c1", "mini")
+    settings = column_settings("cifar10-c1", "mini")
+    assert {s.train_images for s in settings} == {chosen.train_size} == {16384}
+    assert [s.updates for s in settings] == [2048, 256, 256, 256, 2048]
+
+
+def test_the_smoke_profile_has_no_settings_table() -> None:
+    with pytest.raises(ValueError, match="mini or full"):
+        column_settings("mnist-f1", "smoke")
+
+
+def test_the_settings_table_has_a_line_per_profile_and_column() -> None:
+    text = settings_markdown("cifar10-c1")
+    lines = text.strip().splitlines()
+    assert len(lines) == 2 + 2 * len(COLUMN_KEYS)
+    assert "| mini | +RA | 1,024 | 128 | 0.02828 | 128 | 16,384 | 2,048 |" in lines
+    assert "| full | LB | 4,096 | — | 0.01 | 200 | 50,000 | 2,400 |" in lines
+
+
+def test_runs_are_gathered_per_column_and_seed(tmp_path: Path, data_root: str) -> None:
+    store = ResultStore(tmp_path, "smoke")
+    for seed in (1, 0):
+        store.save(train(experiment_config("mnist-f1", "LB", "smoke", seed=seed, data_root=data_root, progress=False)))
+    runs = row_runs(tmp_path, "mnist-f1", "smoke")
+    assert list(runs) == ["LB"] and [r.config["seed"] for r in runs["LB"]] == [0, 1]
+    assert row_runs(tmp_path, "cifar10-c1", "smoke") == {}
+
+
+def test_the_phase_end_distance_is_the_last_logged_point_of_the_first_learning_rate(data_root: str) -> None:
+    result = train(experiment_config("mnist-f1", "SB", "smoke", data_root=data_root, progress=False))
+    end = phase_end_distance(result)
+    iterations = result.distance["iterations"]
+    assert end.phase_updates == round(result.effective_regime["phases"][1]["epoch"] * result.steps_per_epoch)
+    assert end.iteration == max(t for t in iterations if t <= end.phase_updates)
+    assert end.distance == pytest.approx(result.distance["distances"][iterations.index(end.iteration)])
+    assert 0 < end.distance
+
+
+def test_the_row_table_shows_one_row_and_marks_missing_results(tmp_path: Path) -> None:
+    text = row_markdown(tmp_path, "cifar10-c1", "mini")
+    assert "`cifar10-c1`" in text and "`mnist-f1`" not in text
+    assert "mini: not run yet" in text and text.count("—") >= len(COLUMN_KEYS)
+    assert "decoded from JPEG" in text
+    assert "decoded from JPEG" not in row_markdown(tmp_path, "mnist-f1", "mini")
+
+
+def test_the_row_figure_draws_every_column_given_in_three_panels(tmp_path: Path, data_root: str) -> None:
+    runs = {
+        key: [train(experiment_config("mnist-f1", key, "smoke", seed=seed, data_root=data_root, progress=False))
+              for seed in (0, 1)]
+        for key in ("SB", "+RA")
+    }  # fmt: skip
+    figure = plot_row(runs, "smoke")
+    axes = figure.axes
+    assert len(axes) == 3 and all(ax.get_xscale() == "log" for ax in axes)
+    assert [text.get_text() for text in axes[0].get_legend().get_texts()] == ["SB", "+RA"]
+    means = [line for line in axes[2].get_lines() if line.get_label() == "+RA"]
+    assert len(means) == 1 and means[0].get_color() == COLUMN_COLORS["+RA"]
+    assert means[0].get_xdata()[-1] == runs["+RA"][0].distance["iterations"][-1]
+    figure.savefig(tmp_path / "row.png")
+    assert (tmp_path / "row.png").stat().st_size > 0
+
+
+def test_the_row_figure_refuses_an_unknown_column() -> None:
+    with pytest.raises(ValueError, match="unknown column"):
+        plot_row({"XL": []}, "nothing")
+
+
+def test_speed_is_samples_over_wall_time_and_the_estimate_scales_it_to_the_full_row(data_root: str) -> None:
+    results = [train(experiment_config("mnist-f1", "SB", "smoke", seed=s, data_root=data_root, progress=False))
+               for s in (0, 1)]  # fmt: skip
+    speeds = [samples_per_second(r) for r in results]
+    assert speeds[0] == pytest.approx(results[0].iterations * 2 / results[0].wall_time)
+    estimate = extrapolated_seconds("mnist-f1", {"SB": results})
+    full_sb = next(s for s in column_settings("mnist-f1", "full") if s.column == "SB")
+    assert list(estimate) == ["SB"]
+    assert estimate["SB"] == pytest.approx(full_sb.updates * full_sb.batch / (sum(speeds) / 2))
+    with pytest.raises(ValueError, match="no run"):
+        extrapolated_seconds("mnist-f1", {"LB": []})
