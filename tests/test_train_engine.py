@@ -68,6 +68,14 @@ def test_a_short_run_writes_a_complete_result_json(data_root: str, tmp_path: Pat
     assert "created_at" in stored and "T" in stored["created_at"] and stored["resumed_at_epochs"] == []
 
 
+def test_the_result_records_the_commit_of_the_code_that_started_training(
+    data_root: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    commits = iter(["a" * 40, "b" * 40 + "+dirty"])  # a commit made while the run trains must not be recorded
+    monkeypatch.setattr(engine, "git_commit", lambda: next(commits))
+    assert train(config(data_root, regime=regime(epochs=1, drop_at=None))).git_commit == "a" * 40
+
+
 def test_evaluation_cadence_keeps_the_last_epoch(data_root: str) -> None:
     result = train(config(data_root, regime=regime(epochs=5, drop_at=None), eval_every=2))
     assert [e.test_acc is not None for e in result.epochs] == [False, True, False, True, True]

@@ -101,6 +101,8 @@ class _Run:
 
     def __init__(self, config: TrainConfig, env: DistEnv, device: torch.device, policy: AmpPolicy) -> None:
         self.started = time.perf_counter()
+        # The code that trains is the code of this moment: a long run must not record a commit made while it ran.
+        self.git_commit = git_commit()
         self.config, self.env, self.device, self.policy = config, env, device, policy
         if env.distributed and config.ghost_batch_size is not None:
             _check_ghost_per_rank(config, env)
@@ -330,7 +332,7 @@ class _Run:
             world_size=self.env.world_size,
             precision=self.policy.precision,
             versions=versions(),
-            git_commit=git_commit(),
+            git_commit=self.git_commit,
             profile=profile,
             checkpoint_path=None if path is None else str(Path(path).resolve()),
             created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
