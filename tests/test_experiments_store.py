@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from gapbook.experiments import (
+    COLUMN_KEYS,
     ROW_KEYS,
     ResultStore,
     StoreError,
@@ -35,13 +36,15 @@ def smoke(data_root: str, key: str = "mnist-f1", col: str = "SB", seed: int = 0)
     return experiment_config(key, col, "smoke", seed=seed, data_root=data_root, progress=False)
 
 
-def test_every_row_trains_at_smoke(data_root: str) -> None:
-    configs = {key: smoke(data_root, key, "+GBN") for key in ROW_KEYS}
-    trained = {config.config_hash(): train(config) for config in configs.values()}  # the ImageNet rows share one
-    for key, config in configs.items():
-        result = trained[config.config_hash()]
-        assert result.status == "completed" and result.config_hash == config.config_hash(), key
-        assert result.final_test_acc is not None and result.iterations == 2, key  # 2 epochs of 8 samples at LB 8
+@pytest.mark.parametrize("key", ROW_KEYS)
+def test_every_column_of_every_row_trains_at_smoke(data_root: str, key: str) -> None:
+    # 2 epochs of 8 samples: 4 updates per epoch at SB 2, 1 at LB 8; +RA trains 4 times the epochs
+    updates = {"SB": 8, "LB": 2, "+LR": 2, "+GBN": 2, "+RA": 8}
+    for col in COLUMN_KEYS:
+        config = smoke(data_root, key, col)
+        result = train(config)
+        assert result.status == "completed" and result.config_hash == config.config_hash(), (key, col)
+        assert result.final_test_acc is not None and result.iterations == updates[col], (key, col)
 
 
 def test_ra_trains_as_many_updates_as_sb(data_root: str) -> None:
