@@ -7,7 +7,8 @@ Compares, at batch 4096 with ghost batch 128 (the paper's setting):
   - ``chunk loop``: a Python loop over the ghost batches through an ordinary BatchNorm module, the way the
     authors' code and MosaicML Composer do it.
 Times are medians over interleaved rounds (every variant once per round), so slow drifts of a shared machine
-hit all variants alike; the ratios to ``BatchNorm`` are what to read.
+hit all variants alike; the ratios to ``BatchNorm`` are what to read. The variants, the training step and the
+timer come from ``gapbook.benchmarking``, which the Ghost BN chapter uses too.
 
     python benchmarks/ghost_bn.py                 # CPU, C1 (the paper's CIFAR-10 net), batch 4096
     python benchmarks/ghost_bn.py --device cuda   # on a GPU
@@ -16,78 +17,13 @@ hit all variants alike; the ratios to ``BatchNorm`` are what to read.
 from __future__ import annotations
 
 import argparse
-import copy
-import statistics
-import time
 from collections.abc import Callable
 
 import torch
 from torch import nn
 
-from gapbook import convert_ghost_batchnorm, models
-from gapbook.ghost_bn import ChunkLoopGhostBatchNorm
-
-
-def with_strategy(model: nn.Module, strategy: str) -> nn.Module:
-    """``model`` with the implementation strategy of every Ghost BN in it forced to ``strategy``."""
-    for module in model.modules():
-        if hasattr(module, "strategy"):
-            module.strategy = strategy
-    return model
-
-
-def replace_batchnorms(module: nn.Module, wrap: Callable[[nn.Module], nn.Module]) -> nn.Module:
-    """Return ``module`` with every BatchNorm in it (itself included) replaced by ``wrap(batchnorm)``."""
-    if isinstance(module, nn.modules.batchnorm._BatchNorm):
-        return wrap(module)
-    for name, child in module.named_children():
-        setattr(module, name, replace_batchnorms(child, wrap))
-    return module
-
-
-def variants(base: nn.Module, ghost: int) -> dict[str, nn.Module]:
-    """The five ways of normalizing, applied to copies of ``base``."""
-    return {
-        "BatchNorm": copy.deepcopy(base),
-        "GhostBN": convert_ghost_batchnorm(copy.deepcopy(base), ghost),
-        "GhostBN fused": with_strategy(convert_ghost_batchnorm(copy.deepcopy(base), ghost), "fused"),
-        "GhostBN loop": with_strategy(convert_ghost_batchnorm(copy.deepcopy(base), ghost), "loop"),
-        "chunk loop": replace_batchnorms(copy.deepcopy(base), lambda m: ChunkLoopGhostBatchNorm(m, ghost)),
-    }
-
-
-def synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def time_interleaved(steps: dict[str, Callable[[], None]], rounds: int, device: torch.device) -> dict[str, float]:
-    """Median seconds per call of each step, measured round-robin after one warm-up call each."""
-    for step in steps.values():
-        step()
-    synchronize(device)
-    samples: dict[str, list[float]] = {name: [] for name in steps}
-    for _ in range(rounds):
-        for name, step in steps.items():
-            synchronize(device)
-            start = time.perf_counter()
-            step()
-            synchronize(device)
-            samples[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in samples.items()}
-
-
-def training_step(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> Callable[[], None]:
-    """Forward, backward and one SGD step, as in training."""
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
-    loss_fn = nn.CrossEntropyLoss()
-
-    def step() -> None:
-        optimizer.zero_grad(set_to_none=True)
-        loss_fn(model(x), y).backward()
-        optimizer.step()
-
-    return step
+from gapbook import models
+from gapbook.benchmarking import time_interleaved, training_step, variants
 
 
 def layer_step(layer: nn.Module, x: torch.Tensor) -> Callable[[], None]:
