@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from gapbook.experiments import (
     experiment_config,
     phase_end_distance,
     plot_row,
+    render,
     row,
     row_markdown,
     row_runs,
@@ -139,3 +141,17 @@ def test_speed_is_samples_over_wall_time_and_the_estimate_scales_it_to_the_full_
     assert estimate["SB"] == pytest.approx(full_sb.updates * full_sb.batch / (sum(speeds) / 2))
     with pytest.raises(ValueError, match="no run"):
         extrapolated_seconds("mnist-f1", {"LB": []})
+
+
+def test_short_runs_are_labelled_cost_only_in_the_table(tmp_path: Path, data_root: str) -> None:
+    assert scale("cifar10-resnet44", "mini").cost_only and scale("cifar10-vgg", "mini").cost_only
+    assert not scale("cifar10-c1", "mini").cost_only and not scale("cifar10-resnet44", "full").cost_only
+    assert "mini: not run yet" in row_markdown(tmp_path, "cifar10-resnet44", "mini")
+    config = experiment_config("cifar10-resnet44", "SB", "mini", data_root=data_root, progress=False)
+    result = train(experiment_config("cifar10-resnet44", "SB", "smoke", data_root=data_root, progress=False))
+    stored = dataclasses.replace(result, config=config.to_dict(), config_hash=config.config_hash())
+    ResultStore(tmp_path, "mini").save(stored)  # a smoke run filed as the mini SB run, for the label only
+    assert "| mini: short run, cost only |" in row_markdown(tmp_path, "cifar10-resnet44", "mini")
+    lines = {tuple(line.split(",")[:4]): line for line in render(tmp_path, "mini", "csv").splitlines()}
+    assert lines["cifar10-resnet44", "ResNet44", "cifar10", "SB"].endswith(",true")
+    assert lines["cifar10-c1", "C1", "cifar10", "SB"].endswith(",false")

@@ -30,7 +30,8 @@ class Scale:
     """A row at one profile: the batches, the base regime (tuned for the small batch), the data and the cadence.
 
     ``train_size`` / ``test_size`` select class-balanced subsets (``None``: the whole split); ``differences``
-    lists, in words the book can show, how this scale differs from the paper's experiment.
+    lists, in words the book can show, how this scale differs from the paper's experiment; ``cost_only`` marks a
+    short run that measures cost and proves the plumbing, whose accuracies say nothing about the paper's claims.
     """
 
     profile: str
@@ -42,6 +43,7 @@ class Scale:
     eval_every: int
     workers: int
     differences: tuple[str, ...]
+    cost_only: bool = False
 
     @property
     def adapted_epochs(self) -> float:
@@ -170,7 +172,7 @@ def _mini(entry: Row) -> Scale:
     regime = step_regime(entry.model, 2)
     return Scale(
         "mini", Batches(128, 1024, 128), regime, train_size=4096, test_size=2000, augment=True, eval_every=1,
-        workers=4, differences=_SHORT,
+        workers=4, differences=_SHORT, cost_only=True,
     )  # fmt: skip
 
 

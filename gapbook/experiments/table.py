@@ -69,6 +69,13 @@ def _setting(row_key: str, profile: str) -> str:
     )
 
 
+def _source(row_key: str, profile: str, ran: bool) -> str:
+    """How our line of a row is labelled: the profile, saying when nothing ran or the runs measure cost only."""
+    if not ran:
+        return f"{profile}: not run yet"
+    return f"{profile}: short run, cost only" if scale(row_key, profile).cost_only else profile
+
+
 def to_markdown(cells: list[Cell], profile: str) -> str:
     """The comparison as a Markdown table, with its notes and the settings of the profile."""
     lines = [
@@ -88,9 +95,8 @@ def to_markdown(cells: list[Cell], profile: str) -> str:
         dataset = _DATASETS[entry.dataset]
         lines.append(f"| `{key}` | {name} | {dataset} | paper | " + " | ".join(map(_paper_text, own)) + " |")
         ran = any(cell.ours is not None for cell in own)
-        source = profile if ran else f"{profile}: not run yet"
         ours = [MISSING if cell.ours is None else str(cell.ours) for cell in own]
-        lines.append(f"| | | | {source} | " + " | ".join(ours) + " |")
+        lines.append(f"| | | | {_source(key, profile, ran)} | " + " | ".join(ours) + " |")
     notes = []
     if any(cell.paper_uncertain for cell in cells):
         notes.append(f"- (?) {POSTER_CAVEAT}")
@@ -111,14 +117,15 @@ def to_markdown(cells: list[Cell], profile: str) -> str:
 def to_csv(cells: list[Cell], profile: str) -> str:
     """The comparison as CSV, one line per cell; a missing result has empty mean and std and n = 0.
 
-    ``seconds_per_run`` is the mean training time of the cell's runs, as each measured it.
+    ``seconds_per_run`` is the mean training time of the cell's runs, as each measured it; ``cost_only`` says
+    that the profile's runs of the row are short runs that measure cost, not the paper's claims.
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(
         [
             "row", "network", "dataset", "column", "paper", "paper_uncertain", "profile",
-            "mean", "std", "n", "diverged", "seconds_per_run",
+            "mean", "std", "n", "diverged", "seconds_per_run", "cost_only",
         ]  # fmt: skip
     )
     for cell in cells:
@@ -137,6 +144,7 @@ def to_csv(cells: list[Cell], profile: str) -> str:
                 0 if ours is None else ours.n,
                 0 if ours is None else ours.diverged,
                 "" if ours is None else f"{ours.wall_time / (ours.n + ours.diverged):.1f}",
+                str(scale(cell.row, profile).cost_only).lower(),
             ]
         )
     return out.getvalue()
