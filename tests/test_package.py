@@ -11,6 +11,7 @@ import pytest
 
 import gapbook
 from gapbook.cli import main
+from gapbook.experiments import render
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,6 +20,11 @@ def test_public_names_are_importable() -> None:
     for name in gapbook.__all__:
         assert getattr(gapbook, name) is not None, name
     assert re.fullmatch(r"\d+\.\d+\.\d+.*", gapbook.__version__)
+
+
+def test_the_readme_table_is_what_gapbook_table_prints_from_the_committed_results() -> None:
+    table = render(ROOT / "book" / "results", "mini").strip()
+    assert table in (ROOT / "README.md").read_text(), "README.md: paste the output of `gapbook table --profile mini`"
 
 
 def test_readme_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
