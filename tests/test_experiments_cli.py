@@ -81,7 +81,8 @@ def test_the_table_shows_our_cells_and_marks_missing_ones(store_dir: Path, capsy
     lines = text.splitlines()
     mnist = lines[lines.index(next(line for line in lines if line.startswith("| `mnist-f1`"))) + 1]
     cells = [cell.strip() for cell in mnist.strip("|").split("|")]
-    assert cells[3] == "smoke" and "(n=2)" in cells[4] and "(n=2)" in cells[5] and cells[6:] == [MISSING] * 3
+    assert cells[2] == "smoke" and "(n=2)" in cells[3] and "(n=2)" in cells[4] and cells[5:] == [MISSING] * 3
+    assert "| `cifar10-resnet44` | ResNet44 on CIFAR-10 | paper |" in text and "ResNet44 (He et al. 2016)" in text
     assert "| 98.27 | 97.05 | 97.55 | 97.6 | 98.53 |" in text and "57.1 (?) | 41.23 (?) | 53.25 (?) | 53.93 |" in text
     assert text.count("smoke: not run yet") == len(ROW_KEYS) - 1 and "decoded from JPEG" in text
     assert f"| {MISSING} | {MISSING} | {MISSING} | {MISSING} | {MISSING} |" in text

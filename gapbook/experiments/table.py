@@ -83,27 +83,28 @@ def to_markdown(cells: list[Cell], profile: str) -> str:
         f"says so, ghost 128) beside gapbook's `{profile}` profile (mean ± sample standard deviation over seeds, "
         f"n runs). {MISSING} marks a result not run yet.",
         "",
-        "| Row | Network | Data set | Source | " + " | ".join(COLUMN_KEYS) + " |",
-        "|---|---|---|---|" + "---:|" * len(COLUMN_KEYS),
+        "| Row | Network | Source | " + " | ".join(COLUMN_KEYS) + " |",
+        "|---|---|---|" + "---:|" * len(COLUMN_KEYS),
     ]
     for key in ROW_KEYS:
         entry = row(key)
         own = [cell for cell in cells if cell.row == key]
         if not own:
             continue
-        name = f"{entry.label} ({entry.citation})"
-        dataset = _DATASETS[entry.dataset]
-        lines.append(f"| `{key}` | {name} | {dataset} | paper | " + " | ".join(map(_paper_text, own)) + " |")
+        name = f"{entry.label} on {_DATASETS[entry.dataset]}"
+        lines.append(f"| `{key}` | {name} | paper | " + " | ".join(map(_paper_text, own)) + " |")
         ran = any(cell.ours is not None for cell in own)
         ours = [MISSING if cell.ours is None else str(cell.ours) for cell in own]
-        lines.append(f"| | | | {_source(key, profile, ran)} | " + " | ".join(ours) + " |")
-    notes = []
+        lines.append(f"| | | {_source(key, profile, ran)} | " + " | ".join(ours) + " |")
+    sources: dict[str, dict[str, None]] = {}  # citation -> the networks from it, in the table's order
+    for cell in cells:
+        sources.setdefault(row(cell.row).citation, {})[row(cell.row).label] = None
+    notes = ["- The networks: " + "; ".join(f"{', '.join(nets)} ({source})" for source, nets in sources.items()) + "."]
     if any(cell.paper_uncertain for cell in cells):
         notes.append(f"- (?) {POSTER_CAVEAT}")
     if any(row(cell.row).dataset == "cifar10" for cell in cells):
         notes.append(f"- {CIFAR10_NOTE}")
-    if notes:
-        lines += ["", "Notes:", "", *notes]
+    lines += ["", "Notes:", "", *notes]
     lines += [
         "",
         f"Settings of the `{profile}` profile (how each differs from the paper: "
