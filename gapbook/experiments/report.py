@@ -20,7 +20,7 @@ from .columns import COLUMN_KEYS
 from .configs import experiment_config
 from .diffusion import high_lr_phase, high_lr_phase_updates
 from .profiles import scale
-from .store import ResultStore
+from .store import ResultStore, experiment_key
 from .table import comparison, to_markdown
 from .table1 import row
 
@@ -102,8 +102,8 @@ def settings_markdown(row_key: str, profiles: Sequence[str] = ("mini", "full")) 
 def row_runs(results_dir: str | os.PathLike[str], row_key: str, profile: str) -> dict[str, list[RunResult]]:
     """The stored runs (every seed) of each column of row ``row_key`` at ``profile``; a column without runs is left
     out."""
-    store = ResultStore(results_dir, profile)
-    runs = {key: store.runs_of(experiment_config(row_key, key, profile)) for key in COLUMN_KEYS}
+    groups = ResultStore(results_dir, profile).by_experiment()  # one read of the store for all five columns
+    runs = {key: groups.get(experiment_key(experiment_config(row_key, key, profile)), []) for key in COLUMN_KEYS}
     return {key: sorted(found, key=lambda r: r.config["seed"]) for key, found in runs.items() if found}
 
 

@@ -96,13 +96,14 @@ def to_markdown(cells: list[Cell], profile: str) -> str:
         ran = any(cell.ours is not None for cell in own)
         ours = [MISSING if cell.ours is None else str(cell.ours) for cell in own]
         lines.append(f"| | | {_source(key, profile, ran)} | " + " | ".join(ours) + " |")
+    shown = [row(key) for key in dict.fromkeys(cell.row for cell in cells)]
     sources: dict[str, dict[str, None]] = {}  # citation -> the networks from it, in the table's order
-    for cell in cells:
-        sources.setdefault(row(cell.row).citation, {})[row(cell.row).label] = None
+    for entry in shown:
+        sources.setdefault(entry.citation, {})[entry.label] = None
     notes = ["- The networks: " + "; ".join(f"{', '.join(nets)} ({source})" for source, nets in sources.items()) + "."]
     if any(cell.paper_uncertain for cell in cells):
         notes.append(f"- (?) {POSTER_CAVEAT}")
-    if any(row(cell.row).dataset == "cifar10" for cell in cells):
+    if any(entry.dataset == "cifar10" for entry in shown):
         notes.append(f"- {CIFAR10_NOTE}")
     lines += ["", "Notes:", "", *notes]
     lines += [
