@@ -47,7 +47,7 @@ def help_text(command: str, capsys: pytest.CaptureFixture[str], monkeypatch: pyt
 def test_help_documents_every_option(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     text = help_text("reproduce", capsys, monkeypatch)
     for option in ("--columns", "--profile", "--seeds", "--device", "--force", "--results-dir", "--data-root",
-                   "--no-progress", "--threads"):  # fmt: skip
+                   "--no-progress", "--threads", "--reset-momentum"):  # fmt: skip
         assert option in text, option
     assert all(key in text for key in ROW_KEYS) and "SB, LB, +LR, +GBN, +RA" in text
     assert "(default: book/results)" in text and "skipped" in text and "resumes" in text
@@ -69,6 +69,19 @@ def test_reproduce_reports_each_run_and_a_summary(
     assert "[1/4] mnist-f1 SB seed 1" in out and "[4/4] mnist-f1 LB seed 0" in out
     assert "summary of mnist-f1 over seed(s) 0, 1:" in out and "4 reused, 0 trained, 0 resumed" in out
     assert "SB  ours" in out and "(n=2)" in out and "paper 98.27" in out and "paper 97.05" in out
+
+
+def test_the_authors_momentum_reset_runs_as_experiments_of_their_own(
+    store_dir: Path, data_root: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["reproduce", "mnist-f1", "--profile", "smoke", "--columns", "LB", "--seeds", "0", "--reset-momentum"]
+    assert main([*args, "--results-dir", str(store_dir), "--data-root", data_root, "--no-progress"]) == 0
+    assert "1 trained" in capsys.readouterr().out
+    store = ResultStore(store_dir, "smoke")
+    reset = [result for result in store.results() if result.config["reset_momentum"]]
+    assert len(reset) == 1 and reset[0].config["batch_size"] == 8
+    assert len(store.results()) == 5 and all(len(runs) <= 2 for runs in store.by_experiment().values())
+    store.path(reset[0].train_config).unlink()  # leave the shared store as the other tests expect it
 
 
 def table_lines(store_dir: Path, fmt: str, capsys: pytest.CaptureFixture[str]) -> str:

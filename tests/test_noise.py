@@ -76,7 +76,7 @@ def test_statistics_match_the_mean_gradient_and_do_not_depend_on_the_chunk_size(
     other = gradient_statistics(model, x, y, chunk_size=200)
     assert stats.samples == 200
     assert torch.allclose(stats.mean, full_gradient(model, x, y, chunk_size=64), rtol=1e-5, atol=1e-7)
-    assert stats.mean_square == pytest.approx(other.mean_square, rel=1e-9)
+    assert stats.mean_square == pytest.approx(other.mean_square, rel=1e-6)  # float32 gradients, batched differently
     grads = per_sample_gradients(model, x, y)
     flat = torch.cat([g.flatten(1) for g in grads.values()], dim=1).double()
     assert torch.allclose(stats.norms_sq, flat.square().sum(1), rtol=1e-6)

@@ -6,6 +6,7 @@ import dataclasses
 import json
 
 import pytest
+import torch
 
 from gapbook.regime import Regime
 from gapbook.train import ASSUMPTIONS, TrainConfig, authors_regime, result_filename
@@ -113,8 +114,9 @@ def test_hash_changes_with_every_field_that_changes_the_result() -> None:
         "grad_clip": None,
         "augment": False,
         "seed": 1,
-        "device": "cpu",
-        "precision": "fp32",
+        "reset_momentum": True,
+        "device": "cuda",
+        "precision": "bf16",
         "channels_last": True,
         "compile": True,
         "eval_every": 2,
@@ -128,8 +130,36 @@ def test_hash_changes_with_every_field_that_changes_the_result() -> None:
         start = folder if name == "workers" else base
         if name == "lr_rule":
             start = base.replace(base_batch_size=128)
+        if name == "device":
+            start = base.replace(precision="fp32")
         assert start.replace(**{name: value}).config_hash() != start.config_hash(), name
     assert columns()["+LR"].config_hash() != columns()["LB"].config_hash()
+
+
+def test_one_computation_has_one_identity_whatever_the_device_is_called() -> None:
+    on_cpu = TrainConfig("f1", batch_size=256)
+    aliases = [on_cpu.replace(device=name) for name in ("auto", "cpu", "cpu:0")]
+    aliases += [config.replace(precision="fp32") for config in aliases]
+    assert {config.config_hash() for config in aliases} == {on_cpu.config_hash()}
+    assert on_cpu.hashed_fields()["device"] == "cpu" and on_cpu.hashed_fields()["precision"] == "fp32"
+    assert on_cpu.replace(precision="bf16").config_hash() != on_cpu.config_hash()
+    on_gpu = on_cpu.replace(device="cuda", precision="bf16")
+    assert on_gpu.config_hash() != on_cpu.replace(precision="bf16").config_hash()
+    assert on_gpu.config_hash() == on_gpu.replace(device="cuda:1").config_hash()
+    assert on_cpu.resolved().device == "cpu" and on_cpu.resolved().precision == "fp32"
+    assert on_cpu.resolved().config_hash() == on_cpu.config_hash()
+
+
+def test_an_option_added_later_keeps_the_identity_of_runs_made_without_it() -> None:
+    config = TrainConfig("f1", batch_size=256)
+    assert "reset_momentum" not in config.hashed_fields()
+    assert config.replace(reset_momentum=True).hashed_fields()["reset_momentum"] is True
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message given on a machine without a GPU")
+def test_auto_precision_on_an_absent_gpu_asks_for_an_explicit_precision() -> None:
+    with pytest.raises(ValueError, match="set precision to bf16, fp16 or fp32"):
+        TrainConfig("f1", device="cuda").config_hash()
 
 
 def test_result_file_name_names_model_data_batch_and_hash() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import math
 from pathlib import Path
 
@@ -44,8 +45,12 @@ def test_a_short_run_writes_a_complete_result_json(data_root: str, tmp_path: Pat
     result = train(run, output_dir=tmp_path / "out", profile="smoke")
     path = tmp_path / "out" / result_filename(run)
     stored = json.loads(path.read_text())
-    assert RunResult.from_json(path.read_text()) == result == RunResult.load(path)
-    assert stored["config"] == run.to_dict() and stored["config_hash"] == run.config_hash()
+    assert RunResult.load(path) == result
+    recorded = {**run.to_dict(), "device": "cpu", "precision": "fp32", "checkpoint_path": "../run.pt"}
+    recorded["data_root"] = os.path.relpath(data_root, tmp_path / "out")
+    assert stored["config"] == recorded and stored["config_hash"] == run.config_hash()
+    assert stored["checkpoint_path"] == "../run.pt" and "/tmp" not in path.read_text()  # no absolute path stored
+    assert RunResult.from_json(path.read_text()).train_config.config_hash() == run.config_hash()
     assert result.status == "completed" and result.diverged_at is None
     assert result.steps_per_epoch == 8 and result.iterations == 24
     assert [e.epoch for e in result.epochs] == [1, 2, 3] and [e.iteration for e in result.epochs] == [8, 16, 24]
@@ -211,3 +216,37 @@ def test_evaluation_counts_each_sample_once_up_to_the_limit() -> None:
     assert evaluate(model, batches, policy, top5=False).acc == pytest.approx(2 / 4)
     limited = evaluate(model, batches, policy, top5=False, limit=3)
     assert limited.acc == pytest.approx(2 / 3) and limited.top5 is None
+
+
+def test_resetting_momentum_equals_rebuilding_the_optimizer() -> None:
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 3)
+    kept = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
+    x, y = torch.randn(8, 4), torch.randint(0, 3, (8,))
+
+    def step(optimizer: torch.optim.Optimizer) -> None:
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+
+    step(kept)
+    step(kept)
+    snapshot = [p.detach().clone() for p in model.parameters()]
+    engine._reset_momentum(kept)
+    step(kept)
+    after_reset = [p.detach().clone() for p in model.parameters()]
+    with torch.no_grad():
+        for p, value in zip(model.parameters(), snapshot):
+            p.copy_(value)
+    step(torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4))
+    assert all(torch.equal(a, b) for a, b in zip(after_reset, model.parameters()))
+
+
+def test_the_authors_momentum_reset_is_a_separate_run(data_root: str) -> None:
+    base = config(data_root, regime=regime(epochs=2))
+    with_reset = base.replace(reset_momentum=True)
+    assert with_reset.config_hash() != base.config_hash()
+    kept, reset = train(base), train(with_reset)
+    assert reset.config["reset_momentum"] is True and kept.config["reset_momentum"] is False
+    assert kept.epochs[0].distance == reset.epochs[0].distance  # the first epoch starts with empty buffers anyway
+    assert kept.epochs[1].distance != reset.epochs[1].distance  # the second starts without the first's momentum

@@ -105,6 +105,12 @@ def add_reproduce_command(commands: argparse._SubParsersAction) -> argparse.Argu
         help="show a progress bar per run (default: --progress)",
     )
     parser.add_argument(
+        "--reset-momentum",
+        action="store_true",
+        help="zero the momentum buffers at the start of every epoch, as the authors' code did by rebuilding its "
+        "optimizer every epoch (default: keep them)",
+    )
+    parser.add_argument(
         "--threads",
         type=_argument_type(_threads, "threads"),
         metavar="N",
@@ -173,6 +179,7 @@ def run_reproduce(args: argparse.Namespace) -> int:
             results_dir=args.results_dir,
             data_root=args.data_root,
             progress=args.progress,
+            reset_momentum=args.reset_momentum,
         )
     except (ValueError, FileNotFoundError, FileExistsError) as err:
         print(f"gapbook reproduce: error: {err}", file=sys.stderr)

@@ -69,7 +69,11 @@ def _ghost(config: TrainConfig, batches: Batches) -> TrainConfig:
 
 def _adapted(config: TrainConfig, batches: Batches) -> TrainConfig:
     factor = batches.adaptation
-    return _ghost(config, batches).replace(regime_adaptation=factor, eval_every=config.eval_every * factor)
+    return _ghost(config, batches).replace(
+        regime_adaptation=factor,
+        eval_every=config.eval_every * factor,
+        checkpoint_every=config.checkpoint_every * factor,
+    )
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,8 @@ COLUMNS: dict[str, Column] = {
     "+GBN": Column("+GBN", "+LR with Ghost Batch Normalization over ghost batches of the ghost size", _ghost),
     "+RA": Column(
         "+RA",
-        "+GBN with regime adaptation: epochs, phase boundaries and evaluation cadence multiplied by ceil(LB / SB)",
+        "+GBN with regime adaptation: epochs, phase boundaries, evaluation and checkpoint cadences multiplied by "
+        "ceil(LB / SB)",
         _adapted,
     ),
 }

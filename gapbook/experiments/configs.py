@@ -19,6 +19,7 @@ def base_config(
     device: str = "auto",
     data_root: str | None = None,
     progress: bool = True,
+    reset_momentum: bool = False,
 ) -> TrainConfig:
     """The row's config at the small batch of ``scale_``, before any column is applied."""
     entry = row(row_key)
@@ -32,7 +33,9 @@ def base_config(
         augment=scale_.augment,
         seed=seed,
         device=device,
+        reset_momentum=reset_momentum,
         eval_every=scale_.eval_every,
+        checkpoint_every=scale_.eval_every,
         workers=scale_.workers,
         progress=progress,
         data_root=data_root,
@@ -48,11 +51,15 @@ def experiment_config(
     device: str = "auto",
     data_root: str | None = None,
     progress: bool = True,
+    reset_momentum: bool = False,
 ) -> TrainConfig:
     """The config of row ``row_key`` in column ``column_key`` at ``profile``, with the run options given.
 
-    ``data_root`` ``None`` leaves the data root to ``$GAPBOOK_DATA`` or the user cache when training.
+    ``data_root`` ``None`` leaves the data root to ``$GAPBOOK_DATA`` or the user cache when training;
+    ``reset_momentum`` zeroes the momentum buffers every epoch, as the authors' code did.
     """
     chosen = scale(row_key, profile)
-    base = base_config(row_key, chosen, seed=seed, device=device, data_root=data_root, progress=progress)
+    base = base_config(
+        row_key, chosen, seed=seed, device=device, data_root=data_root, progress=progress, reset_momentum=reset_momentum
+    )
     return column(column_key).apply(base, chosen.batches)

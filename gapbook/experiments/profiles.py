@@ -72,7 +72,8 @@ _SMOKE_DIFFERENCES = (
 
 _FULL_COMMON = (
     "The optimizer is built once, so momentum buffers survive every epoch and every learning-rate change; the "
-    "authors' code rebuilt it every epoch, resetting them.",
+    "authors' code rebuilt it every epoch, resetting them. Their behaviour is an option (reset_momentum, "
+    "gapbook reproduce --reset-momentum); a run with it is a separate experiment, never pooled with these.",
     "The weight distance ||w_t - w_0|| is measured over all weights at log-spaced iterations; the authors' code "
     "logged it once per epoch for the first parameter tensor only.",
     "+GBN normalizes every ghost batch in one forward and backward pass of the whole batch; the authors' code "

@@ -72,6 +72,7 @@ def plan(
     device: str = "auto",
     data_root: str | None = None,
     progress: bool = True,
+    reset_momentum: bool = False,
 ) -> list[PlannedRun]:
     """The runs of row ``row_key`` at ``profile``: every column in ``columns`` for every seed, seed by seed."""
     key = row(row_key).key
@@ -81,7 +82,10 @@ def plan(
             key,
             column,
             seed,
-            experiment_config(key, column, profile, seed=seed, device=device, data_root=data_root, progress=progress),
+            experiment_config(
+                key, column, profile, seed=seed, device=device, data_root=data_root, progress=progress,
+                reset_momentum=reset_momentum,
+            ),  # fmt: skip
         )
         for seed in check_seeds(seeds)
         for column in keys
@@ -125,17 +129,22 @@ def reproduce(
     results_dir: str | os.PathLike[str] = Path("book") / "results",
     data_root: str | None = None,
     progress: bool = True,
+    reset_momentum: bool = False,
     echo: Callable[[str], None] = lambda line: print(line, flush=True),
 ) -> list[Outcome]:
     """Run row ``row_key`` at ``profile`` for ``columns`` x ``seeds``, reporting each run through ``echo``.
 
     Results go to ``<results_dir>/<profile>/``. ``data_root`` ``None`` means ``$GAPBOOK_DATA`` or the user cache,
-    except at the smoke profile, whose synthetic data is written to a temporary folder.
+    except at the smoke profile, whose synthetic data is written to a temporary folder. ``reset_momentum`` runs
+    the authors' variant of the engine, which zeroes the momentum buffers every epoch.
     """
     if data_root is None and profile == "smoke":
         data_root = str(smoke_data_root())
     store = ResultStore(results_dir, profile)
-    runs = plan(row_key, profile, columns=columns, seeds=seeds, device=device, data_root=data_root, progress=progress)
+    runs = plan(
+        row_key, profile, columns=columns, seeds=seeds, device=device, data_root=data_root, progress=progress,
+        reset_momentum=reset_momentum,
+    )  # fmt: skip
     echo(f"{runs[0].row} at the {profile} profile: {len(runs)} run(s), results in {store.folder}")
     outcomes = []
     for index, planned in enumerate(runs, start=1):

@@ -21,8 +21,9 @@ from gapbook.train import RunResult, TrainConfig, result_filename
 
 __all__ = ["StoreError", "ResultStore", "experiment_key"]
 
-_PER_RUN = ("seed", "device")
-"""Hashed fields that tell runs of one experiment apart: several seeds, or one seed on several devices."""
+_PER_RUN = ("seed", "device", "precision")
+"""Hashed fields that tell runs of one experiment apart: several seeds, or one seed on several kinds of device or
+in several precisions."""
 
 
 class StoreError(ValueError):
@@ -78,15 +79,36 @@ class ResultStore:
         return [_load_checked(path) for path in sorted(self.folder.glob("*.json"))]
 
     def by_experiment(self) -> dict[str, list[RunResult]]:
-        """Every stored result, grouped by :func:`experiment_key` (the runs of one experiment over seeds)."""
-        groups: dict[str, list[RunResult]] = defaultdict(list)
+        """Every stored result, grouped by :func:`experiment_key`: the runs of one experiment, one per seed.
+
+        A seed computed on several kinds of device or in several precisions counts once: the run computed as
+        this machine computes it (the one a lookup finds) is kept, else the first one made.
+        """
+        groups: dict[str, dict[int, list[RunResult]]] = defaultdict(lambda: defaultdict(list))
         for result in self.results():
-            groups[experiment_key(result.train_config)].append(result)
-        return dict(groups)
+            config = result.train_config
+            groups[experiment_key(config)][config.seed].append(result)
+        return {key: [_one_of(runs) for _, runs in sorted(seeds.items())] for key, seeds in groups.items()}
 
     def runs_of(self, config: TrainConfig) -> list[RunResult]:
         """The stored runs of ``config``'s experiment, whatever their seed and device (e.g. to plot every seed)."""
         return self.by_experiment().get(experiment_key(config), [])
+
+
+def _one_of(runs: list[RunResult]) -> RunResult:
+    """The run of one seed to count, among runs of it on several kinds of device or precisions."""
+    for run in runs:
+        local = run.train_config.replace(device="auto", precision="auto")
+        if run.config_hash == _hash_or_none(local):
+            return run
+    return min(runs, key=lambda run: run.created_at)
+
+
+def _hash_or_none(config: TrainConfig) -> str | None:
+    try:
+        return config.config_hash()
+    except ValueError:
+        return None
 
 
 def _load_checked(path: Path) -> RunResult:

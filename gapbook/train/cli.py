@@ -114,6 +114,8 @@ def _saved_config(path: str) -> dict[str, Any]:
         raise ValueError(f"--config {path}: cannot read a JSON config from it ({err})") from None
     if isinstance(data, dict) and "config" in data and "config_hash" in data:
         data = data["config"]
+        if isinstance(data, dict) and isinstance(data.get("data_root"), str):  # a result's paths are relative to it
+            data["data_root"] = str((Path(path).parent / data["data_root"]).resolve())
     if not isinstance(data, dict):
         kind = type(data).__name__
         raise ValueError(f"--config {path}: expected a JSON object (a TrainConfig or a result), got {kind}")

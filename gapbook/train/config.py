@@ -29,9 +29,10 @@ from gapbook.lr_scaling import LR_RULES
 from gapbook.models import model_info, names
 from gapbook.regime import Regime
 
+from .precision import resolve_precision
 from .regimes import authors_regime
 
-__all__ = ["FOLDER_INPUT_SHAPE", "NOT_HASHED", "PRECISIONS", "TrainConfig"]
+__all__ = ["FOLDER_INPUT_SHAPE", "HASHED_ONLY_WHEN_SET", "NOT_HASHED", "PRECISIONS", "TrainConfig"]
 
 PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16", "fp16")
 FOLDER_INPUT_SHAPE = (3, 224, 224)
@@ -39,6 +40,10 @@ FOLDER_INPUT_SHAPE = (3, 224, 224)
 
 NOT_HASHED: tuple[str, ...] = ("progress", "checkpoint_path", "checkpoint_every", "data_root")
 """Fields that do not change what a run computes, hence left out of :meth:`TrainConfig.config_hash`."""
+
+HASHED_ONLY_WHEN_SET: dict[str, Any] = {"reset_momentum": False}
+"""Options added after results were stored: hashed only when they differ from this value, so that a stored run,
+which did not have the option, keeps its identity."""
 
 
 def _help(text: str) -> dict[str, str]:
@@ -79,6 +84,13 @@ class TrainConfig:
         default=1, metadata=_help("multiply epochs and phase boundaries by this factor (1: no adaptation)")
     )
     grad_clip: float | None = field(default=5.0, metadata=_help("clip the gradient norm at this value (none: off)"))
+    reset_momentum: bool = field(
+        default=False,
+        metadata=_help(
+            "zero the momentum buffers at the start of every epoch, as the authors' code did by rebuilding its "
+            "optimizer every epoch"
+        ),
+    )
     augment: bool = field(default=True, metadata=_help("the authors' data augmentation"))
     seed: int = field(default=0, metadata=_help("random seed (initialization, data order, augmentation, dropout)"))
     device: str = field(default="auto", metadata=_help("auto (cuda when available, else cpu), cpu, cuda, cuda:N"))
@@ -122,7 +134,7 @@ class TrainConfig:
         _check_positive("regime_adaptation", self.regime_adaptation)
         if self.grad_clip is not None:
             _check_positive("grad_clip", self.grad_clip)
-        for name in ("augment", "channels_last", "compile", "progress"):
+        for name in ("augment", "reset_momentum", "channels_last", "compile", "progress"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
         _check_device(self.device)
@@ -200,19 +212,53 @@ class TrainConfig:
         """A copy with some fields changed (and validated again)."""
         return dataclasses.replace(self, **changes)
 
+    def device_type(self) -> str:
+        """The kind of device the run computes on: ``"auto"`` resolved on this machine, the GPU number dropped."""
+        if self.device == "auto":
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        return torch.device(self.device).type
+
+    def resolved_precision(self) -> str:
+        """The precision the run computes in (``"auto"`` resolved for :meth:`device_type` on this machine)."""
+        if self.precision != "auto":
+            return self.precision
+        kind = self.device_type()
+        if kind != "cuda":
+            return "fp32"
+        if not torch.cuda.is_available():
+            raise ValueError(
+                "precision 'auto' on cuda means bf16 or fp16 depending on the GPU, and this machine has none to ask; "
+                "set precision to bf16, fp16 or fp32"
+            )
+        return resolve_precision("auto", torch.device("cuda")).precision
+
+    def resolved(self) -> TrainConfig:
+        """This config with ``device`` and ``precision`` as the run computes them here (``"auto"`` made concrete),
+        the form a result records, so that reading it on another machine gives the same hash."""
+        device = self.device_type() if self.device == "auto" else self.device
+        return self.replace(device=device, precision=self.resolved_precision())
+
     def hashed_fields(self) -> dict[str, Any]:
         """The fields that change what a run computes, in canonical form.
 
-        Paths, the progress bar and the checkpoint cadence are left out; ``base_batch_size=None`` equals the
-        batch size; the scaling rule is dropped when nothing is scaled; loader processes only count for folder
-        data sets; every number is a float, so that 50 and 50.0 hash alike.
+        Paths, the progress bar and the checkpoint cadence are left out; the device counts by its kind (``auto``
+        that resolves to the CPU, ``cpu`` and ``cpu:0`` are one computation; ``cuda:0`` and ``cuda:1`` another)
+        and the precision as resolved (``auto`` is fp32 on the CPU); ``base_batch_size=None`` equals the batch
+        size; the scaling rule is dropped when nothing is scaled; loader processes only count for folder data
+        sets; options of :data:`HASHED_ONLY_WHEN_SET` count only when set; every number is a float, so that 50
+        and 50.0 hash alike.
         """
         fields = {key: value for key, value in self.to_dict().items() if key not in NOT_HASHED}
+        fields["device"] = self.device_type()
+        fields["precision"] = self.resolved_precision()
         fields["base_batch_size"] = self.base_batch_size or self.batch_size
         if fields["base_batch_size"] == self.batch_size:
             fields["lr_rule"] = "none"
         if self.is_array_dataset:
             del fields["workers"]
+        for name, unset in HASHED_ONLY_WHEN_SET.items():
+            if fields[name] == unset:
+                del fields[name]
         return _numbers_as_floats(fields)
 
     def config_hash(self) -> str:

@@ -1,7 +1,8 @@
 """The training loop: one function, ``train(config)``, for a laptop CPU, a GPU, or several GPUs under DDP.
 
 SGD with momentum and weight decay follows the config's effective regime per iteration through a
-``RegimeScheduler`` (the optimizer is built once, so momentum buffers survive every phase change); the loss is
+``RegimeScheduler`` (the optimizer is built once, so momentum buffers survive every phase change, unless the
+config asks for the authors' reset at every epoch); the loss is
 cross-entropy; the gradient norm is clipped (at 5 by default, as the authors did). Losses and accuracy counts
 are summed on the device and read only every ``CHECK_EVERY`` iterations and at epoch ends, so a step never
 waits for the device. The same reads detect a loss that is no longer finite: the run then stops as
@@ -196,6 +197,8 @@ class _Run:
     def _epoch(self, bar: tqdm) -> None:
         """One epoch: train, measure, evaluate when due, checkpoint when due."""
         epoch = self.epoch
+        if self.config.reset_momentum:
+            _reset_momentum(self.optimizer)
         self.data.train.set_epoch(epoch)
         self.net.train()
         lr = float(self.optimizer.param_groups[0]["lr"])
@@ -306,6 +309,16 @@ class _Run:
             },
         )
 
+    def _config_recorded(self) -> TrainConfig:
+        """The config as the run resolved it: ``auto`` device and precision made concrete, paths absolute (a stored
+        result writes them relative to its folder)."""
+        return self.config.replace(
+            device=self.device.type if self.config.device == "auto" else self.config.device,
+            precision=self.policy.precision,
+            checkpoint_path=_absolute(self.config.checkpoint_path),
+            data_root=_absolute(self.config.data_root),
+        )
+
     def _result(self, profile: str | None) -> RunResult:
         evaluated = [metrics.test_acc for metrics in self.epochs if metrics.test_acc is not None]
         completed = self.diverged_at is None
@@ -313,7 +326,7 @@ class _Run:
         log = self.distance.to_dict()
         path = self.config.checkpoint_path
         return RunResult(
-            config=self.config.to_dict(),
+            config=self._config_recorded().to_dict(),
             config_hash=self.config.config_hash(),
             status="completed" if completed else "diverged",
             epochs=list(self.epochs),
@@ -334,10 +347,20 @@ class _Run:
             versions=versions(),
             git_commit=self.git_commit,
             profile=profile,
-            checkpoint_path=None if path is None else str(Path(path).resolve()),
+            checkpoint_path=_absolute(path),
             created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             resumed_at_epochs=list(self.resumed_at),
         )
+
+
+def _absolute(path: str | None) -> str | None:
+    return None if path is None else str(Path(path).resolve())
+
+
+def _reset_momentum(optimizer: torch.optim.Optimizer) -> None:
+    """Forget the momentum buffers, as rebuilding the optimizer would: the next step starts them from its gradient."""
+    for state in optimizer.state.values():
+        state.pop("momentum_buffer", None)
 
 
 def _check_ghost_per_rank(config: TrainConfig, env: DistEnv) -> None:

@@ -11,6 +11,7 @@ import dataclasses
 import json
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,14 +119,39 @@ class RunResult:
         """Inverse of :meth:`to_json`."""
         return cls.from_dict(json.loads(text))
 
+    def _with_paths(self, convert: Callable[[str], str]) -> RunResult:
+        """This result with ``convert`` applied to its paths (checkpoint, data root)."""
+        config = dict(self.config)
+        for name in _PATH_FIELDS:
+            if config.get(name) is not None:
+                config[name] = convert(config[name])
+        checkpoint = None if self.checkpoint_path is None else convert(self.checkpoint_path)
+        return dataclasses.replace(self, config=config, checkpoint_path=checkpoint)
+
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the JSON to ``path`` atomically; returns the path."""
-        return atomic_write_text(path, self.to_json() + "\n")
+        """Write the JSON to ``path`` atomically; returns the path.
+
+        Absolute paths are written relative to the folder of ``path``, so that a stored result holds no absolute
+        path of the machine it ran on; :meth:`load` makes them absolute again.
+        """
+        folder = Path(path).parent.resolve()
+        portable = self._with_paths(lambda item: _relative(item, folder))
+        return atomic_write_text(path, portable.to_json() + "\n")
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> RunResult:
-        """Read a result written by :meth:`save`."""
-        return cls.from_json(Path(path).read_text(encoding="utf-8"))
+        """Read a result written by :meth:`save`, its relative paths taken from the folder of ``path``."""
+        folder = Path(path).parent.resolve()
+        result = cls.from_json(Path(path).read_text(encoding="utf-8"))
+        return result._with_paths(lambda item: str((folder / item).resolve()))
+
+
+_PATH_FIELDS = ("checkpoint_path", "data_root")
+
+
+def _relative(path: str, folder: Path) -> str:
+    """An absolute ``path`` relative to ``folder``; a relative one (already relative to it) as it is."""
+    return Path(os.path.relpath(path, folder)).as_posix() if Path(path).is_absolute() else path
 
 
 def result_filename(config: TrainConfig) -> str:
