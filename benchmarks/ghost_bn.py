@@ -6,6 +6,8 @@ Compares, at batch 4096 with ghost batch 128 (the paper's setting):
   - ``GhostBN fused`` / ``GhostBN loop``: both of its strategies, forced (the auto choice must be the faster);
   - ``chunk loop``: a Python loop over the ghost batches through an ordinary BatchNorm module, the way the
     authors' code and MosaicML Composer do it.
+It also times the input checks that ``ghost_batch_norm`` makes before computing anything (the sizes that
+``F.batch_norm`` checks), against the layer step they guard.
 Times are medians over interleaved rounds (every variant once per round), so slow drifts of a shared machine
 hit all variants alike; the ratios to ``BatchNorm`` are what to read. The variants, the training step and the
 timer come from ``gapbook.benchmarking``, which the Ghost BN chapter uses too.
@@ -17,6 +19,7 @@ timer come from ``gapbook.benchmarking``, which the Ghost BN chapter uses too.
 from __future__ import annotations
 
 import argparse
+import timeit
 from collections.abc import Callable
 
 import torch
@@ -24,6 +27,7 @@ from torch import nn
 
 from gapbook import models
 from gapbook.benchmarking import time_interleaved, training_step, variants
+from gapbook.ghost_bn import check_inputs
 
 
 def layer_step(layer: nn.Module, x: torch.Tensor) -> Callable[[], None]:
@@ -36,6 +40,12 @@ def layer_step(layer: nn.Module, x: torch.Tensor) -> Callable[[], None]:
         layer(x).backward(upstream)
 
     return step
+
+
+def checks_seconds(bn: nn.BatchNorm2d | nn.BatchNorm1d, x: torch.Tensor, calls: int = 2000) -> float:
+    """Seconds per call of the checks ``ghost_batch_norm`` makes before computing (best of 5 batches of calls)."""
+    arguments = (x, bn.running_mean, bn.running_var, bn.weight, bn.bias, True, bn.eps)
+    return min(timeit.repeat(lambda: check_inputs(*arguments), number=calls, repeat=5)) / calls
 
 
 def report(title: str, seconds: dict[str, float], unit: str) -> None:
@@ -75,8 +85,11 @@ def main() -> None:
     for title, (bn, features) in layers.items():
         steps = {name: layer_step(layer.to(device), features.to(device))
                  for name, layer in variants(bn, args.ghost).items()}
-        report(f"One layer, {title}, forward + backward (ms)", time_interleaved(steps, 3 * args.rounds, device),
-               "ms")
+        seconds = time_interleaved(steps, 3 * args.rounds, device)
+        report(f"One layer, {title}, forward + backward (ms)", seconds, "ms")
+        checks = checks_seconds(bn.to(device), features.to(device))
+        print(f"\nInput checks of ghost_batch_norm: {checks * 1e6:.1f} us per call, "
+              f"{checks / seconds['GhostBN']:.2%} of the GhostBN step")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from gapbook.ghost_bn import (
     ChunkLoopGhostBatchNorm,
     GhostBatchNorm1d,
     GhostBatchNorm2d,
+    GhostBatchNorm3d,
     convert_ghost_batchnorm,
     ghost_batch_norm,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "Fit",
     "GhostBatchNorm1d",
     "GhostBatchNorm2d",
+    "GhostBatchNorm3d",
     "LR_RULES",
     "Phase",
     "Regime",
