@@ -51,11 +51,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+INTERRUPTED = 130
+"""Exit status after Ctrl-C (128 + SIGINT), as shells report it."""
+
+
+def _no_resume(args: argparse.Namespace, argv: list[str]) -> str:
+    return "nothing was left half-done"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status. Ctrl-C ends it with status 130 and one line saying how
+    to continue."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
-    return args.run(args)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        hint = getattr(args, "resume_hint", _no_resume)(args, arguments)
+        print(f"\ngapbook {args.command}: interrupted; {hint}", file=sys.stderr)
+        return INTERRUPTED

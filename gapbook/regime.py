@@ -77,6 +77,12 @@ class Phase:
         return {key: value for key, value in values.items() if value is not None}
 
 
+def _mapping(epoch: object, setting: object) -> Mapping[str, Any]:
+    if not isinstance(setting, Mapping):
+        raise ValueError(f"the regime phase at epoch {epoch!r} must be a dict like {{'lr': 0.01}}, got {setting!r}")
+    return setting
+
+
 def _without_epoch(epoch: float, setting: Mapping[str, Any]) -> Mapping[str, Any]:
     if "epoch" in setting:
         raise ValueError(f"regime phase keyed by epoch {epoch} also has an 'epoch' key; give the epoch once")
@@ -85,6 +91,11 @@ def _without_epoch(epoch: float, setting: Mapping[str, Any]) -> Mapping[str, Any
 
 def _phases_from_settings(settings: Sequence[Mapping[str, Any]], known: tuple[str, ...]) -> tuple[Phase, ...]:
     """Phases from dicts like ``{'epoch': 10, 'lr': 0.01}``; a missing lr is inherited from the phase before."""
+    if isinstance(settings, (str, bytes, Mapping)) or not isinstance(settings, Sequence):
+        raise ValueError(
+            f"regime phases must be a list of dicts like [{{'epoch': 0, 'lr': 0.1}}, {{'epoch': 10, 'lr': 0.01}}], "
+            f"got {settings!r}"
+        )
     phases: list[Phase] = []
     for index, setting in enumerate(settings):
         if not isinstance(setting, Mapping):
@@ -171,8 +182,11 @@ class Regime:
         An ``'optimizer'`` key is accepted only as ``'SGD'``.
         """
         if isinstance(settings, Mapping):
+            for epoch in settings:
+                _check_number(f"regime epoch key {epoch!r}", epoch)
             settings = [
-                {"epoch": epoch, **_without_epoch(epoch, setting)} for epoch, setting in sorted(settings.items())
+                {"epoch": epoch, **_without_epoch(epoch, _mapping(epoch, setting))}
+                for epoch, setting in sorted(settings.items())
             ]
         return cls(_phases_from_settings(settings, _AUTHORS_KEYS), epochs, warmup_epochs, warmup_start_factor)
 
@@ -187,14 +201,21 @@ class Regime:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Regime:
-        """Inverse of ``to_dict``."""
-        if set(data) != set(_REGIME_KEYS):
+        """Inverse of ``to_dict``; ``warmup_epochs`` and ``warmup_start_factor`` may be left out (defaults)."""
+        if not isinstance(data, Mapping):
+            raise ValueError(f"a regime dict is a JSON object with keys {list(_REGIME_KEYS)}, got {data!r}")
+        keys = {str(key) for key in data}
+        missing = sorted({"phases", "epochs"} - keys)
+        unknown = sorted(keys - set(_REGIME_KEYS))
+        if missing or unknown:
+            problems = [f"{what} key(s) {keys}" for what, keys in (("missing", missing), ("unknown", unknown)) if keys]
             raise ValueError(
-                f"a regime dict needs exactly the keys {list(_REGIME_KEYS)}, got {sorted(data)}; "
-                f"build it with Regime.to_dict()"
+                f"a regime dict has the keys {list(_REGIME_KEYS)} (the warm-up ones optional), this one has "
+                f"{' and '.join(problems)}; build it with Regime.to_dict()"
             )
         phases = _phases_from_settings(data["phases"], _PHASE_KEYS)
-        return cls(phases, data["epochs"], data["warmup_epochs"], data["warmup_start_factor"])
+        defaults = {key: getattr(cls, key) for key in ("warmup_epochs", "warmup_start_factor")}
+        return cls(phases, data["epochs"], **{key: data.get(key, value) for key, value in defaults.items()})
 
     def adapt(self, factor: float) -> Regime:
         """Regime adaptation: multiply the epochs, every phase boundary and the warm-up length by ``factor``.

@@ -13,7 +13,6 @@ import pytest
 from gapbook.curves import METRICS, Curve, distance_curve, metric_curve, plot_curve
 from gapbook.experiments import experiment_config, write_synthetic_data
 from gapbook.train import RunResult, train
-from train_support import one_thread  # noqa: F401 (one_thread: autouse fixture)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ from gapbook.experiments import experiment_config, write_synthetic_data
 from gapbook.experiments.diffusion import diffusion_config, diffusion_scale, high_lr_phase
 from gapbook.profiles import PROFILES
 from gapbook.train import train
-from train_support import one_thread  # noqa: F401 (one_thread: autouse fixture)
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,6 @@ import pytest
 from gapbook.data import ENV_VAR
 from gapbook.experiments import ResultStore, replay_config
 from gapbook.train import train
-from train_support import one_thread  # noqa: F401 (one_thread: autouse fixture)
 
 RESULTS = Path(__file__).resolve().parents[1] / "book" / "results"
 

@@ -28,7 +28,6 @@ from gapbook.experiments import (
     write_synthetic_data,
 )
 from gapbook.train import train
-from train_support import one_thread  # noqa: F401 (one_thread: autouse fixture)
 
 
 @pytest.fixture(scope="module")

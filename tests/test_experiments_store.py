@@ -24,7 +24,6 @@ from gapbook.experiments import (
 )
 from gapbook.experiments import store as store_module
 from gapbook.train import RunResult, TrainConfig, train
-from train_support import one_thread  # noqa: F401 (one_thread: autouse fixture)
 
 
 @pytest.fixture(scope="module")
@@ -146,9 +145,11 @@ def test_unknown_profiles_are_refused_by_the_store(tmp_path: Path) -> None:
 def fake(result: RunResult, seed: int, accuracy: float | None, wall_time: float = 10.0) -> RunResult:
     """``result`` as if run with ``seed`` to ``accuracy`` (``None``: diverged)."""
     status = "completed" if accuracy is not None else "diverged"
+    diverged_at = None if accuracy is not None else {"epoch": 1, "iteration": 3, "reason": "loss not finite"}
     return dataclasses.replace(
-        result, config={**result.config, "seed": seed}, final_test_acc=accuracy, status=status, wall_time=wall_time
-    )
+        result, config={**result.config, "seed": seed}, final_test_acc=accuracy, status=status, wall_time=wall_time,
+        diverged_at=diverged_at,
+    )  # fmt: skip
 
 
 def test_seeds_are_summarized_as_mean_std_and_n(data_root: str) -> None:

@@ -18,7 +18,6 @@ from gapbook.noise import (
     per_sample_gradients,
     sampled_gradient_variance,
 )
-from train_support import one_thread  # noqa: F401 (one_thread: autouse fixture)
 
 
 def _net(seed: int = 0) -> nn.Sequential:

@@ -283,12 +283,13 @@ def test_to_dict_is_the_authors_notation() -> None:
     assert f1().to_dict()["phases"][1] == {"epoch": 10, "lr": 0.01, "momentum": 0.9, "weight_decay": 1e-4}
 
 
-def test_from_dict_refuses_missing_or_extra_keys() -> None:
+def test_from_dict_refuses_missing_or_extra_keys_and_defaults_the_warm_up() -> None:
     data = f1().to_dict()
-    del data["warmup_epochs"]
-    with pytest.raises(ValueError, match="needs exactly the keys"):
-        Regime.from_dict(data)
-    with pytest.raises(ValueError, match="needs exactly the keys"):
+    del data["warmup_epochs"], data["warmup_start_factor"]
+    assert Regime.from_dict(data) == f1()
+    with pytest.raises(ValueError, match=r"missing key\(s\) \['epochs'\]"):
+        Regime.from_dict({"phases": data["phases"]})
+    with pytest.raises(ValueError, match=r"unknown key\(s\) \['batch_size'\]"):
         Regime.from_dict({**f1().to_dict(), "batch_size": 128})
 
 

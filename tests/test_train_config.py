@@ -158,7 +158,7 @@ def test_an_option_added_later_keeps_the_identity_of_runs_made_without_it() -> N
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message given on a machine without a GPU")
 def test_auto_precision_on_an_absent_gpu_asks_for_an_explicit_precision() -> None:
-    with pytest.raises(ValueError, match="set precision to bf16, fp16 or fp32"):
+    with pytest.raises(ValueError, match="needs CUDA, which this machine lacks, so precision 'auto'"):
         TrainConfig("f1", device="cuda").config_hash()
 
 
@@ -178,12 +178,12 @@ def test_result_file_name_names_model_data_batch_and_hash() -> None:
         ({"dataset": "../etc"}, "dataset must be a data set name"),
         ({"lr_rule": "cubic"}, "lr_rule must be one of"),
         ({"precision": "fp8"}, "precision must be one of"),
-        ({"device": "gpu7"}, "device must be 'auto' or a torch device"),
+        ({"device": "gpu7"}, "device must be 'auto' or a device of kind"),
         ({"regime_adaptation": 0}, "regime_adaptation must be a finite number > 0"),
         ({"grad_clip": -1.0}, "grad_clip must be a finite number > 0"),
         ({"eval_every": 0}, "eval_every must be an int >= 1"),
         ({"augment": "yes"}, "augment must be true or false"),
-        ({"regime": {"epochs": 3}}, "a regime dict needs exactly the keys"),
+        ({"regime": {"epochs": 3}}, "this one has missing key"),
     ],
 )
 def test_bad_values_are_refused_with_the_field_named(changes: dict[str, object], message: str) -> None:

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from gapbook.train import RunResult, TrainConfig, result_filename, train
-from train_support import one_thread, regime, write_dataset  # noqa: F401 (one_thread: autouse fixture)
+from train_support import regime, write_dataset
 
 BATCH, GHOST = 32, 8  # 16 samples per process: two ghost batches each, four in the one-process run
 

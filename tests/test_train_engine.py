@@ -23,7 +23,7 @@ from gapbook.train import (
     train,
 )
 from gapbook.train import engine
-from train_support import one_thread, regime, write_dataset  # noqa: F401 (one_thread: autouse fixture)
+from train_support import regime, write_dataset
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from gapbook.train import RunResult, TrainConfig, result_filename, train
-from train_support import one_thread, regime, write_dataset  # noqa: F401 (one_thread: autouse fixture)
+from train_support import regime, write_dataset
 
 EPOCHS = 8
 ONE_THREAD = {**os.environ, "OMP_NUM_THREADS": "1"}

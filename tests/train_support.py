@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import pytest
-import torch
 
 from gapbook.data import ArrayDataset, get_spec, write_cache
 from gapbook.regime import Regime
@@ -42,12 +39,3 @@ def regime(lr: float = 0.05, epochs: float = 2, drop_at: float | None = 1) -> Re
     if drop_at is not None:
         phases.append({"epoch": drop_at, "lr": lr / 10})
     return Regime.from_authors(phases, epochs=epochs)
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """Train on one thread: tiny models gain nothing from more, and a busy machine then never stalls them."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)

@@ -7,7 +7,6 @@ truncated or foreign file is never trained on by accident.
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -68,8 +67,9 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
     try:
         with np.load(path, allow_pickle=False) as npz:
             return {key: npz[key] for key in npz.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as err:
-        raise CacheError(_problem(path, f"it cannot be read as an npz file without pickles ({err})")) from err
+    except Exception as err:  # any damage: not a zip, a corrupt compressed stream, a truncated array, pickles
+        what = f"{type(err).__name__}: {err}"
+        raise CacheError(_problem(path, f"it cannot be read as an npz file without pickles ({what})")) from None
 
 
 def _validate(path: Path, spec: DatasetSpec, arrays: dict[str, np.ndarray]) -> None:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TypeVar
 
 import torch
 
 from gapbook.profiles import PROFILE_VARIABLE, PROFILES, active_profile
+from gapbook.train.outputs import check_folder
 
 from .columns import COLUMN_KEYS, parse_columns
 from .runner import ACTIONS, Outcome, check_seeds, reproduce
@@ -116,8 +119,18 @@ def add_reproduce_command(commands: argparse._SubParsersAction) -> argparse.Argu
         metavar="N",
         help="CPU threads of PyTorch; on a busy machine 1 avoids threads waiting for each other (default: PyTorch's)",
     )
-    parser.set_defaults(run=run_reproduce)
+    parser.set_defaults(run=run_reproduce, resume_hint=_reproduce_hint)
     return parser
+
+
+def _reproduce_hint(args: argparse.Namespace, argv: list[str]) -> str:
+    """What to do after an interrupted ``gapbook reproduce``: the same command re-uses what is stored and resumes
+    the interrupted run from its last checkpoint."""
+    command = [arg for arg in argv if arg != "--force"]
+    return (
+        "finished runs are stored and the interrupted one keeps its last checkpoint; continue with: "
+        + shlex.join(["gapbook", *command])
+    )
 
 
 def add_table_command(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -169,6 +182,7 @@ def run_reproduce(args: argparse.Namespace) -> int:
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     try:
+        check_folder(args.results_dir, "--results-dir")
         outcomes = reproduce(
             args.row,
             args.profile or active_profile(),
@@ -181,16 +195,25 @@ def run_reproduce(args: argparse.Namespace) -> int:
             progress=args.progress,
             reset_momentum=args.reset_momentum,
         )
-    except (ValueError, FileNotFoundError, FileExistsError) as err:
+    except (ValueError, OSError) as err:
         print(f"gapbook reproduce: error: {err}", file=sys.stderr)
         return 2
     print("\n".join(_summary(outcomes)))
     return 0
 
 
+def _check_results_folder(path: str) -> None:
+    folder = Path(path)
+    if not folder.exists():
+        raise ValueError(f"the results folder {folder} does not exist; give the folder that holds <profile>/*.json")
+    if not folder.is_dir():
+        raise ValueError(f"the results folder {folder} is a file; give the folder that holds <profile>/*.json")
+
+
 def run_table(args: argparse.Namespace) -> int:
     """Run ``gapbook table``; an unreadable store is reported in one line with exit status 2."""
     try:
+        _check_results_folder(args.results_dir)
         text = render(args.results_dir, args.profile or active_profile(), args.format)
     except ValueError as err:
         print(f"gapbook table: error: {err}", file=sys.stderr)

@@ -9,6 +9,7 @@ from .config import TrainConfig
 from .distributed import DistEnv, process_group_from_env
 from .engine import train
 from .evaluation import EvalMetrics, evaluate
+from .outputs import RunLockedError, UnsavedResultError
 from .precision import AmpPolicy, resolve_precision
 from .regimes import ASSUMPTIONS, authors_regime
 from .results import EpochMetrics, RunResult, result_filename
@@ -20,8 +21,10 @@ __all__ = [
     "DistEnv",
     "EpochMetrics",
     "EvalMetrics",
+    "RunLockedError",
     "RunResult",
     "TrainConfig",
+    "UnsavedResultError",
     "authors_regime",
     "evaluate",
     "process_group_from_env",

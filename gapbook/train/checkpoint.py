@@ -30,7 +30,7 @@ CHECKPOINT_FORMAT = 1
 
 
 class CheckpointMismatchError(ValueError):
-    """A checkpoint belongs to another config (or another layout of the run) than the one being resumed."""
+    """A checkpoint is unreadable, or belongs to another config (or layout of the run) than the one resumed."""
 
 
 def save_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> Path:
@@ -41,8 +41,16 @@ def save_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> Path
 
 def load_checkpoint(path: str | os.PathLike[str], config: TrainConfig) -> dict[str, Any]:
     """Read the checkpoint at ``path`` (tensors on the CPU), refusing one made with a config of another hash."""
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+    if Path(path).is_dir():
+        raise CheckpointMismatchError(f"checkpoint path {path} is a folder; give the path of a checkpoint file")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # any damage: truncated, not a torch file, foreign pickles
+        raise CheckpointMismatchError(
+            f"{path} cannot be read as a gapbook training checkpoint (it is damaged, truncated or not a checkpoint: "
+            f"{type(err).__name__}); delete it to start the run afresh, or choose another checkpoint path"
+        ) from None
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT or "config_hash" not in state:
         raise CheckpointMismatchError(
             f"{path} is not a gapbook training checkpoint (format {CHECKPOINT_FORMAT}); delete it or choose another "
             "checkpoint path"

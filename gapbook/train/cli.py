@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import shlex
 import sys
 import types
 import typing
@@ -20,9 +21,10 @@ from typing import Any
 from .config import TrainConfig
 from .distributed import process_group_from_env
 from .engine import train
+from .outputs import check_file_target, check_folder
 from .results import result_filename
 
-__all__ = ["add_train_command", "run_train"]
+__all__ = ["add_train_command", "resume_hint", "run_train"]
 
 DEFAULT_OUTPUT = "results"
 _NONE = "none"
@@ -98,11 +100,14 @@ def add_train_command(commands: argparse._SubParsersAction) -> argparse.Argument
     output_help = f"folder for the result JSON (default: {DEFAULT_OUTPUT})"
     parser.add_argument("--output", default=DEFAULT_OUTPUT, metavar="DIR", help=output_help)
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint (default: false)")
+    parser.add_argument(
+        "--force", action="store_true", help="replace a result of the same config in the output folder (default: false)"
+    )
     parser.add_argument("--profile", metavar="LABEL", help="profile label stored with the result (default: none)")
     parser.add_argument(
         "--print-config", action="store_true", help="print the config as JSON and exit without training"
     )
-    parser.set_defaults(run=run_train)
+    parser.set_defaults(run=run_train, resume_hint=resume_hint)
     return parser
 
 
@@ -134,6 +139,35 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
     return config
 
 
+def _check_outputs(config: TrainConfig, args: argparse.Namespace) -> None:
+    """Check, before training, that the result and the checkpoint can be written, and that no result is replaced
+    unless ``--force`` says so."""
+    check_folder(args.output, "--output")
+    if config.checkpoint_path is not None:
+        check_file_target(config.checkpoint_path, "--checkpoint-path")
+    existing = Path(args.output) / result_filename(config)
+    if existing.exists() and not args.force:
+        raise FileExistsError(
+            f"a result of this config already exists: {existing}; pass --force to train again and replace it, or "
+            "choose another --output"
+        )
+
+
+def resume_hint(args: argparse.Namespace, argv: list[str]) -> str:
+    """What to do after an interrupted ``gapbook train``: the exact command that continues it."""
+    try:
+        config = build_config(args)
+    except (ValueError, OSError):
+        return "start again with: " + shlex.join(["gapbook", *argv])
+    if config.checkpoint_path is None:
+        return "no checkpoint was kept (--checkpoint-path none); start again with: " + shlex.join(["gapbook", *argv])
+    command = [*argv, *([] if args.resume else ["--resume"])]
+    return (
+        f"the last checkpoint ({config.checkpoint_path}, written every {config.checkpoint_every} epoch(s)) is kept; "
+        "continue with: " + shlex.join(["gapbook", *command])
+    )
+
+
 def run_train(args: argparse.Namespace) -> int:
     """Run ``gapbook train``; bad input is reported in one line with exit status 2."""
     try:
@@ -141,9 +175,10 @@ def run_train(args: argparse.Namespace) -> int:
         if args.print_config:
             print(config.to_json())
             return 0
+        _check_outputs(config, args)
         with process_group_from_env(config.device) as env:
             result = train(config, resume=args.resume, output_dir=args.output, profile=args.profile)
-    except (ValueError, FileNotFoundError, FileExistsError) as err:
+    except (ValueError, OSError) as err:
         print(f"gapbook train: error: {err}", file=sys.stderr)
         return 2
     if env.is_main:

@@ -227,8 +227,9 @@ class TrainConfig:
             return "fp32"
         if not torch.cuda.is_available():
             raise ValueError(
-                "precision 'auto' on cuda means bf16 or fp16 depending on the GPU, and this machine has none to ask; "
-                "set precision to bf16, fp16 or fp32"
+                f"device {self.device!r} needs CUDA, which this machine lacks, so precision 'auto' (bf16 or fp16, "
+                "depending on the GPU) cannot be resolved; use device auto or cpu here, or set precision to bf16, "
+                "fp16 or fp32 to name a GPU run"
             )
         return resolve_precision("auto", torch.device("cuda")).precision
 
@@ -290,13 +291,22 @@ def _check_positive(name: str, value: object) -> None:
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
 
 
+DEVICE_TYPES: tuple[str, ...] = ("cpu", "cuda", "mps")
+"""Kinds of device a run can train on."""
+
+
 def _check_device(device: object) -> None:
     if device == "auto":
         return
     try:
-        torch.device(device)  # type: ignore[arg-type]
+        kind = torch.device(device).type  # type: ignore[arg-type]
     except (RuntimeError, TypeError):
-        raise ValueError(f"device must be 'auto' or a torch device such as 'cpu', 'cuda', 'cuda:1', got {device!r}")
+        kind = None
+    if kind not in DEVICE_TYPES:
+        raise ValueError(
+            f"device must be 'auto' or a device of kind {', '.join(DEVICE_TYPES)} such as 'cpu', 'cuda', 'cuda:1', "
+            f"got {device!r}"
+        )
 
 
 def _dataset_input_shape(dataset: str) -> tuple[int, int, int]:

@@ -64,6 +64,16 @@ def local_device(requested: str, env: DistEnv) -> torch.device:
     device = torch.device(kind)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {requested!r} needs CUDA, which this machine lacks; use device auto or cpu")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise ValueError(
+            f"device {requested!r} asks for GPU number {device.index}, but this machine has "
+            f"{torch.cuda.device_count()}; use cuda:0 to cuda:{torch.cuda.device_count() - 1}, or auto"
+        )
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(
+            f"device {requested!r} needs Apple's MPS backend, which this PyTorch build or machine lacks; use device "
+            "auto or cpu"
+        )
     if device.type == "cuda" and env.distributed:
         if device.index is not None:
             raise ValueError(

@@ -6,7 +6,8 @@ config asks for the authors' reset at every epoch); the loss is
 cross-entropy; the gradient norm is clipped (at 5 by default, as the authors did). Losses and accuracy counts
 are summed on the device and read only every ``CHECK_EVERY`` iterations and at epoch ends, so a step never
 waits for the device. The same reads detect a loss that is no longer finite: the run then stops as
-``"diverged"`` and records the exact first iteration whose loss was NaN or infinite.
+``"diverged"`` and records the exact first iteration whose loss was NaN or infinite, or exploded above
+``EXPLOSION_FACTOR`` x ln(number of classes) (100 times the loss of a uniform guess).
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ import os
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -37,14 +39,20 @@ from .config import TrainConfig
 from .distributed import DistEnv, all_gather_objects, all_reduce_, current, local_device, sync_buffers
 from .evaluation import EvalMetrics, evaluate
 from .feeds import open_data
+from .outputs import check_file_target, check_folder, run_lock, save_result
 from .precision import AmpPolicy, resolve_precision
 from .provenance import device_name, git_commit, versions
 from .results import EpochMetrics, RunResult, finite_or_none, result_filename
 
-__all__ = ["CHECK_EVERY", "train"]
+__all__ = ["CHECK_EVERY", "EXPLOSION_FACTOR", "train"]
 
 CHECK_EVERY = 20
 """Iterations between reads of the device-side sums (divergence check, progress bar)."""
+
+EXPLOSION_FACTOR = 100.0
+"""A training loss above this multiple of ln(number of classes), the loss of a uniform guess, counts as diverged:
+a run whose loss explodes but stays finite (e.g. a huge learning rate held in check by gradient clipping) is
+recorded as diverged at that iteration instead of completing at chance accuracy."""
 
 
 def train(
@@ -65,12 +73,20 @@ def train(
     env = current()
     device = local_device(config.device, env)
     policy = resolve_precision(config.precision, device)
-    with _deterministic(device.type == "cpu"):
-        run = _Run(config, env, device, policy)
-        run.restore(resume)
-        result = run.fit(profile)
-    if output_dir is not None and env.is_main:
-        result.save(Path(output_dir) / result_filename(config))
+    output = None if output_dir is None else Path(output_dir) / result_filename(config)
+    lock_target = config.checkpoint_path or output
+    if env.is_main:
+        if output is not None:
+            check_folder(output.parent, "the output folder")
+        if config.checkpoint_path is not None:
+            check_file_target(config.checkpoint_path, "the checkpoint path")
+    with run_lock(lock_target) if env.is_main and lock_target is not None else nullcontext():
+        with _deterministic(device.type == "cpu"):
+            run = _Run(config, env, device, policy)
+            run.restore(resume)
+            result = run.fit(profile)
+        if output is not None and env.is_main:
+            save_result(result, output)
     return result
 
 
@@ -136,7 +152,7 @@ class _Run:
         self.iteration = 0
         self.elapsed_before = 0.0
         self.resumed_at: list[int] = []
-        self.diverged_at: dict[str, int] | None = None
+        self.diverged_at: dict[str, Any] | None = None
 
     @property
     def elapsed(self) -> float:
@@ -150,6 +166,8 @@ class _Run:
             if resume:
                 raise ValueError("resume needs a checkpoint path; set checkpoint_path (--checkpoint-path)")
             return
+        if Path(path).is_dir():
+            raise ValueError(f"the checkpoint path {path} is a folder; give the path of a checkpoint file")
         if not Path(path).exists():
             if resume and self.env.is_main:
                 print(f"no checkpoint at {path} yet; starting the run from the beginning", file=sys.stderr)
@@ -206,12 +224,14 @@ class _Run:
         loss_sum = torch.zeros((), device=self.device)
         correct = torch.zeros((), dtype=torch.int64, device=self.device)
         counter = torch.full((), self.iteration, dtype=torch.int64, device=self.device)
-        first_bad = torch.full((), -1, dtype=torch.int64, device=self.device)
+        first_bad = torch.full((2,), -1, dtype=torch.int64, device=self.device)  # not finite, exploded
+        limit = EXPLOSION_FACTOR * math.log(self.data.num_classes)
         seen = 0
         for step, (x, y) in zip(range(steps), self.data.train):
             loss, hits = self._step(x, y)
             counter += 1
-            first_bad = torch.where((first_bad < 0) & ~torch.isfinite(loss), counter, first_bad)
+            bad_now = torch.stack([~torch.isfinite(loss), torch.isfinite(loss) & (loss > limit)])
+            first_bad = torch.where((first_bad < 0) & bad_now, counter, first_bad)
             loss_sum += loss * len(y)
             correct += hits
             seen += len(y)
@@ -221,7 +241,7 @@ class _Run:
                 bad, running_loss = self._read(first_bad, loss_sum)
                 bar.set_postfix(epoch=epoch + 1, loss=f"{running_loss / seen:.4g}", refresh=False)
                 if bad is not None:
-                    self.diverged_at = {"epoch": epoch + 1, "iteration": bad}
+                    self.diverged_at = {"epoch": epoch + 1, **bad}
                     break
         count = torch.tensor(float(seen), dtype=torch.float64, device=self.device)
         totals = all_reduce_(torch.stack([loss_sum.double(), correct.double(), count]))
@@ -263,12 +283,18 @@ class _Run:
         self.distance.step()
         return loss.detach().float(), (logits.detach().argmax(1) == y).sum()
 
-    def _read(self, first_bad: torch.Tensor, loss_sum: torch.Tensor) -> tuple[int | None, float]:
-        """Read, in one transfer, the earliest non-finite iteration over all processes and this one's loss sum."""
+    def _read(self, first_bad: torch.Tensor, loss_sum: torch.Tensor) -> tuple[dict[str, Any] | None, float]:
+        """Read, in one transfer, the earliest non-finite and exploded iterations over all processes and this
+        one's loss sum; returns the divergence (iteration and reason) or ``None``, and the loss sum."""
         never = self.total_steps + 1
         earliest = all_reduce_(torch.where(first_bad < 0, never, first_bad), op="min")
-        bad, running = torch.stack([earliest.double(), loss_sum.double()]).tolist()
-        return (None if bad == never else int(bad)), running
+        not_finite, exploded, running = torch.cat([earliest.double(), loss_sum.double().view(1)]).tolist()
+        if min(not_finite, exploded) == never:
+            return None, running
+        if not_finite <= exploded:
+            return {"iteration": int(not_finite), "reason": "loss not finite"}, running
+        reason = f"loss above {EXPLOSION_FACTOR:g} x ln({self.data.num_classes} classes)"
+        return {"iteration": int(exploded), "reason": reason}, running
 
     def _evaluation_due(self, epoch: int) -> bool:
         if self.diverged_at is not None:

@@ -22,6 +22,7 @@ from .config import TrainConfig
 __all__ = ["STATUSES", "EpochMetrics", "RunResult", "finite_or_none", "result_filename"]
 
 STATUSES: tuple[str, ...] = ("completed", "diverged")
+_EPOCH_ACCURACIES = ("train_acc", "test_acc", "test_top5")
 
 
 def finite_or_none(value: float | None) -> float | None:
@@ -56,7 +57,9 @@ class RunResult:
     """One run: its config and hash, metrics per epoch, the weight-distance log, outcome and provenance.
 
     ``status`` is ``"completed"`` or ``"diverged"``; a diverged run has ``diverged_at`` = ``{"epoch": e,
-    "iteration": t}``, the first iteration whose training loss was not finite, and no final accuracy.
+    "iteration": t, "reason": ...}``, the first iteration whose training loss was not finite or exploded, and no
+    final accuracy. A result that contradicts itself (an accuracy outside [0, 1], a completed run without a final
+    accuracy, a diverged one with one) is refused when it is made or read.
     ``distance`` holds ``points_per_decade``, ``iterations`` and ``distances`` (see ``WeightDistance.to_dict``).
     ``resumed_at_epochs`` lists the epochs after which the run was continued from its checkpoint.
     """
@@ -69,7 +72,7 @@ class RunResult:
     final_test_acc: float | None
     best_test_acc: float | None
     final_test_top5: float | None
-    diverged_at: dict[str, int] | None
+    diverged_at: dict[str, Any] | None
     iterations: int
     steps_per_epoch: int
     train_samples: int
@@ -89,6 +92,19 @@ class RunResult:
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}, got {self.status!r}")
+        accuracies = {"final_test_acc": self.final_test_acc, "best_test_acc": self.best_test_acc,
+                      "final_test_top5": self.final_test_top5}  # fmt: skip
+        for metrics in self.epochs:
+            accuracies.update({f"epoch {metrics.epoch} {name}": getattr(metrics, name) for name in _EPOCH_ACCURACIES})
+        for name, value in accuracies.items():
+            if value is not None and not (isinstance(value, (int, float)) and 0 <= value <= 1):
+                raise ValueError(f"{name} must be an accuracy in [0, 1], got {value!r}")
+        if self.status == "completed" and (self.final_test_acc is None or self.diverged_at is not None):
+            raise ValueError("a completed run has a final test accuracy and no divergence; this result contradicts it")
+        if self.status == "diverged" and (self.final_test_acc is not None or not self.diverged_at):
+            raise ValueError("a diverged run records where it diverged and no final accuracy; this one contradicts it")
+        if not isinstance(self.config_hash, str) or len(self.config_hash) != 64:
+            raise ValueError(f"config_hash must be 64 hex digits, got {self.config_hash!r}")
 
     @property
     def train_config(self) -> TrainConfig:

@@ -1,0 +1,41 @@
+"""Fixtures shared by the tests: one CPU thread per test, and tiny synthetic data sets written once per session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import torch
+
+from gapbook.experiments import write_synthetic_data
+from train_support import write_dataset
+
+
+@pytest.fixture(autouse=True)
+def one_thread() -> Iterator[None]:
+    """Train on one thread: tiny models gain nothing from more, and a busy machine then never stalls them."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def mnist_root(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A data root holding a synthetic ``mnist.npz``: 128 training and 50 test images whose class is a band."""
+    return str(write_dataset(tmp_path_factory.mktemp("mnist"), "mnist", n_train=128, n_test=50))
+
+
+@pytest.fixture(scope="session")
+def synthetic_root(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A data root holding the synthetic data of every Table 1 row at the smoke profile."""
+    return str(write_synthetic_data(tmp_path_factory.mktemp("synthetic")))
+
+
+@pytest.fixture
+def result_dir(tmp_path: Path) -> Path:
+    """An empty folder for results."""
+    folder = tmp_path / "results"
+    folder.mkdir()
+    return folder
