@@ -10,7 +10,7 @@ It also times the input checks that ``ghost_batch_norm`` makes before computing 
 ``F.batch_norm`` checks), against the layer step they guard.
 Times are medians over interleaved rounds (every variant once per round), so slow drifts of a shared machine
 hit all variants alike; the ratios to ``BatchNorm`` are what to read. The variants, the training step and the
-timer come from ``gapbook.benchmarking``, which the Ghost BN chapter uses too.
+timer come from ``gapbook.train.timing``, which the Ghost BN chapter uses too.
 
     python benchmarks/ghost_bn.py                 # CPU, C1 (the paper's CIFAR-10 net), batch 4096
     python benchmarks/ghost_bn.py --device cuda   # on a GPU
@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from gapbook import models
-from gapbook.benchmarking import time_interleaved, training_step, variants
+from gapbook.train.timing import time_interleaved, training_step, variants
 from gapbook.ghost_bn import check_inputs
 
 

@@ -13,7 +13,7 @@ import gapbook
 from gapbook import models
 from gapbook.data.root import ENV_VAR, data_root
 from gapbook.experiments.cli import add_reproduce_command, add_table_command
-from gapbook.profiles import PROFILE_VARIABLE, active_profile
+from gapbook.experiments.profiles import PROFILE_VARIABLE, active_profile
 from gapbook.train.cli import add_train_command
 
 

@@ -244,16 +244,10 @@ class Regime:
         )
         return Regime(phases, self.epochs, self.warmup_epochs, self.warmup_start_factor)
 
-    def for_batch(self, batch_size: int, base_batch_size: int, rule: str = "sqrt", adapt: bool = False) -> Regime:
-        """This regime, tuned for ``base_batch_size``, moved to ``batch_size``: the paper's columns.
-
-        Learning rates are scaled by ``rule`` (see ``scale_lr``: "+LR"); with ``adapt`` the regime is also
-        adapted by ceil(batch_size / base_batch_size), as the authors did ("+RA").
-        """
-        regime = self.multiply_lr(scale_lr(1.0, batch_size, base_batch_size, rule))
-        if adapt:
-            return regime.adapt((batch_size + base_batch_size - 1) // base_batch_size)
-        return regime
+    def for_batch(self, batch_size: int, base_batch_size: int, rule: str = "sqrt") -> Regime:
+        """This regime, tuned for ``base_batch_size``, moved to ``batch_size``: every learning rate scaled by
+        ``rule`` (see ``scale_lr``; the paper's "+LR"). Regime adaptation ("+RA") is :meth:`adapt`."""
+        return self.multiply_lr(scale_lr(1.0, batch_size, base_batch_size, rule))
 
     def phase_at(self, epoch: float) -> Phase:
         """The phase in force at ``epoch`` (a real number of epochs since the start, 0 <= epoch <= epochs)."""

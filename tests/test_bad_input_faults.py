@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from gapbook import Regime
-from gapbook.atomic import atomic_write, atomic_write_text
+from gapbook.support.atomic import atomic_write, atomic_write_text
 from gapbook.cli import INTERRUPTED, main
 from gapbook.experiments import ResultStore, experiment_config, run_config
 from gapbook.train import RunResult, TrainConfig, result_filename, train

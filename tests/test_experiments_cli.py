@@ -13,7 +13,7 @@ from gapbook.cli import main
 from gapbook.data import ArrayDataset, DatasetSpec
 from gapbook.data.sources import unavailable
 from gapbook.experiments import MISSING, ROW_KEYS, ResultStore, runner, write_synthetic_data
-from gapbook.profiles import PROFILE_VARIABLE
+from gapbook.experiments.profiles import PROFILE_VARIABLE
 
 
 @pytest.fixture(scope="module")

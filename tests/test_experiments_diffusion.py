@@ -9,7 +9,7 @@ import pytest
 
 from gapbook.experiments import experiment_config, write_synthetic_data
 from gapbook.experiments.diffusion import diffusion_config, diffusion_scale, high_lr_phase
-from gapbook.profiles import PROFILES
+from gapbook.experiments.profiles import PROFILES
 from gapbook.train import train
 
 

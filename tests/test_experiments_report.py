@@ -39,9 +39,9 @@ def test_the_mnist_mini_settings_are_the_ones_the_chapters_describe() -> None:
     settings = {s.column: s for s in column_settings("mnist-f1", "mini")}
     assert [s for s in settings] == list(COLUMN_KEYS)
     assert (settings["SB"].batch, settings["SB"].updates, settings["SB"].peak_lr) == (128, 2340, 0.1)
-    assert (settings["LB"].batch, settings["LB"].updates, settings["LB"].ghost) == (2048, 145, None)
+    assert (settings["LB"].batch, settings["LB"].updates, settings["LB"].ghost_batch_size) == (2048, 145, None)
     assert settings["+LR"].peak_lr == pytest.approx(0.4, rel=1e-12)
-    assert settings["+GBN"].ghost == 128 and settings["+GBN"].updates == 145
+    assert settings["+GBN"].ghost_batch_size == 128 and settings["+GBN"].updates == 145
     assert (settings["+RA"].epochs, settings["+RA"].updates) == (80, 2320)
 
 
@@ -53,7 +53,7 @@ def test_the_full_settings_follow_the_paper(key: str) -> None:
     assert settings["SB"].batch == entry.small_batch and settings["LB"].batch == entry.large_batch
     assert settings["LB"].peak_lr == pytest.approx(base_peak, rel=1e-12)
     assert settings["+LR"].peak_lr == pytest.approx(base_peak * math.sqrt(entry.large_batch / entry.small_batch))
-    assert settings["+GBN"].ghost == entry.ghost_batch
+    assert settings["+GBN"].ghost_batch_size == entry.ghost_batch_size
     adaptation = math.ceil(entry.large_batch / entry.small_batch)
     assert settings["+RA"].epochs == pytest.approx(adaptation * settings["LB"].epochs)
     images = settings["SB"].train_images

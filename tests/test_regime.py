@@ -195,9 +195,8 @@ def test_for_batch_scales_the_lr_by_the_rule(rule: str, multiplier: float) -> No
     assert regime.epochs == 50
 
 
-def test_for_batch_with_adaptation_uses_the_ceiled_batch_ratio() -> None:
-    assert f1().for_batch(4096, 128, adapt=True).epochs == 1600
-    adapted = f1().for_batch(300, 128, adapt=True)
+def test_scaling_then_adapting_is_the_papers_ra_column() -> None:
+    adapted = f1().for_batch(300, 128).adapt(math.ceil(300 / 128))
     assert adapted.epochs == 150 and adapted.phases[1].start_epoch == 30
     assert adapted.phases[0].lr == pytest.approx(0.1 * math.sqrt(300 / 128))
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gapbook.atomic import atomic_write
+from gapbook.support.atomic import atomic_write
 
 from .arrays import ArrayDataset
 from .specs import DatasetSpec

@@ -99,11 +99,6 @@ class DeviceLoader:
         """Number of samples in the data set (all ranks together)."""
         return len(self.labels)
 
-    @property
-    def local_batch_size(self) -> int:
-        """Samples per full batch on this rank."""
-        return self.batch_size // self.world_size
-
     def set_epoch(self, epoch: int) -> None:
         """Select the epoch whose permutation and augmentation the next iteration uses."""
         if epoch < 0:

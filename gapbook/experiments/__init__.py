@@ -11,7 +11,8 @@ results beside the paper's; :func:`settings_markdown`, :func:`row_markdown`, :fu
 from .columns import COLUMN_KEYS, COLUMNS, Batches, Column, column, parse_columns
 from .configs import base_config, experiment_config
 from .figures import COLUMN_COLORS, plot_row
-from .profiles import Scale, scale, step_regime
+from .profiles import PROFILE_VARIABLE, PROFILES, active_profile
+from .scales import Scale, scale, step_regime
 from .replay import replay_config
 from .report import (
     TRAIN_IMAGES,
@@ -41,6 +42,8 @@ __all__ = [
     "COLUMN_KEYS",
     "MISSING",
     "POSTER_CAVEAT",
+    "PROFILES",
+    "PROFILE_VARIABLE",
     "ROWS",
     "ROW_KEYS",
     "TRAIN_IMAGES",
@@ -56,6 +59,7 @@ __all__ = [
     "Scale",
     "StoreError",
     "Summary",
+    "active_profile",
     "base_config",
     "column",
     "column_settings",

@@ -12,7 +12,7 @@ from typing import TypeVar
 
 import torch
 
-from gapbook.profiles import PROFILE_VARIABLE, PROFILES, active_profile
+from .profiles import PROFILE_VARIABLE, PROFILES, active_profile
 from gapbook.train.outputs import check_folder
 
 from .columns import COLUMN_KEYS, parse_columns

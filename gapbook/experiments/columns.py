@@ -2,7 +2,7 @@
 
 The columns are cumulative, as in the paper: LB is the small-batch run at the large batch; +LR scales every
 learning rate of the regime by sqrt(LB / SB); +GBN adds Ghost Batch Normalization over ghost batches of the
-row's ghost size; +RA adds regime adaptation, multiplying the epochs and every phase boundary by
+row's ghost batch size; +RA adds regime adaptation, multiplying the epochs and every phase boundary by
 ceil(LB / SB) so that the large batch makes as many updates as the small one.
 """
 
@@ -25,19 +25,19 @@ class Batches:
 
     small: int
     large: int
-    ghost: int
+    ghost_batch_size: int
 
     def __post_init__(self) -> None:
-        for name in ("small", "large", "ghost"):
+        for name in ("small", "large", "ghost_batch_size"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"the {name} batch must be a positive int, got {value!r}")
+                raise ValueError(f"{name} must be a positive int (a batch size), got {value!r}")
         if self.large <= self.small:
             raise ValueError(f"the large batch ({self.large}) must exceed the small batch ({self.small})")
-        if self.large % self.ghost:
+        if self.large % self.ghost_batch_size:
             raise ValueError(
-                f"the ghost batch ({self.ghost}) must divide the large batch ({self.large}), so that every ghost "
-                "batch is full"
+                f"the ghost batch size ({self.ghost_batch_size}) must divide the large batch ({self.large}), so "
+                "that every ghost batch is full"
             )
 
     @property
@@ -45,10 +45,6 @@ class Batches:
         """The regime-adaptation factor of +RA, ceil(LB / SB), as in the authors' code."""
         return math.ceil(self.large / self.small)
 
-    @property
-    def lr_multiplier(self) -> float:
-        """The factor by which +LR multiplies every learning rate: sqrt(LB / SB)."""
-        return math.sqrt(self.large / self.small)
 
 
 def _small(config: TrainConfig, batches: Batches) -> TrainConfig:
@@ -64,7 +60,7 @@ def _scaled_lr(config: TrainConfig, batches: Batches) -> TrainConfig:
 
 
 def _ghost(config: TrainConfig, batches: Batches) -> TrainConfig:
-    return _scaled_lr(config, batches).replace(ghost_batch_size=batches.ghost)
+    return _scaled_lr(config, batches).replace(ghost_batch_size=batches.ghost_batch_size)
 
 
 def _adapted(config: TrainConfig, batches: Batches) -> TrainConfig:
@@ -102,7 +98,7 @@ COLUMNS: dict[str, Column] = {
     "SB": Column("SB", "the small batch, with the regime as tuned for it", _small),
     "LB": Column("LB", "the large batch, with the small batch's learning rates and epochs", _large),
     "+LR": Column("+LR", "LB with every learning rate multiplied by sqrt(LB / SB)", _scaled_lr),
-    "+GBN": Column("+GBN", "+LR with Ghost Batch Normalization over ghost batches of the ghost size", _ghost),
+    "+GBN": Column("+GBN", "+LR with Ghost Batch Normalization over ghost batches of the ghost batch size", _ghost),
     "+RA": Column(
         "+RA",
         "+GBN with regime adaptation: epochs, phase boundaries, evaluation and checkpoint cadences multiplied by "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from gapbook.train import TrainConfig
 
 from .columns import column
-from .profiles import Scale, scale
+from .scales import Scale, scale
 from .table1 import row
 
 __all__ = ["base_config", "experiment_config"]
@@ -13,7 +13,7 @@ __all__ = ["base_config", "experiment_config"]
 
 def base_config(
     row_key: str,
-    scale_: Scale,
+    row_scale: Scale,
     *,
     seed: int = 0,
     device: str = "auto",
@@ -21,22 +21,22 @@ def base_config(
     progress: bool = True,
     reset_momentum: bool = False,
 ) -> TrainConfig:
-    """The row's config at the small batch of ``scale_``, before any column is applied."""
+    """The row's config at the small batch of ``row_scale``, before any column is applied."""
     entry = row(row_key)
     return TrainConfig(
         model=entry.model,
         dataset=entry.dataset,
-        train_size=scale_.train_size,
-        test_size=scale_.test_size,
-        batch_size=scale_.batches.small,
-        regime=scale_.regime.to_dict(),
-        augment=scale_.augment,
+        train_size=row_scale.train_size,
+        test_size=row_scale.test_size,
+        batch_size=row_scale.batches.small,
+        regime=row_scale.regime.to_dict(),
+        augment=row_scale.augment,
         seed=seed,
         device=device,
         reset_momentum=reset_momentum,
-        eval_every=scale_.eval_every,
-        checkpoint_every=scale_.eval_every,
-        workers=scale_.workers,
+        eval_every=row_scale.eval_every,
+        checkpoint_every=row_scale.eval_every,
+        workers=row_scale.workers,
         progress=progress,
         data_root=data_root,
     )

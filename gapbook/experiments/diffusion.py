@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gapbook.profiles import PROFILES
+from .profiles import PROFILES
 from gapbook.regime import Regime
 from gapbook.train import RunResult, TrainConfig, authors_regime
 

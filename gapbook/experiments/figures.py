@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from gapbook.curves import distance_curve, metric_curve, plot_curve
+from gapbook.book.curves import distance_curve, metric_curve, plot_curve
 from gapbook.train import RunResult
 
 from .columns import COLUMN_KEYS

@@ -11,7 +11,7 @@ from __future__ import annotations
 from gapbook.train import TrainConfig
 
 from .configs import experiment_config
-from .profiles import step_regime
+from .scales import step_regime
 
 __all__ = ["replay_config"]
 

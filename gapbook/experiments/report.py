@@ -19,7 +19,7 @@ from gapbook.train import RunResult
 from .columns import COLUMN_KEYS
 from .configs import experiment_config
 from .diffusion import high_lr_phase, high_lr_phase_updates
-from .profiles import scale
+from .scales import scale
 from .store import ResultStore, experiment_key
 from .table import comparison, to_markdown
 from .table1 import row
@@ -51,7 +51,7 @@ class ColumnSetting:
 
     column: str
     batch: int
-    ghost: int | None
+    ghost_batch_size: int | None
     peak_lr: float
     epochs: float
     train_images: int
@@ -73,7 +73,7 @@ def column_settings(row_key: str, profile: str) -> list[ColumnSetting]:
             ColumnSetting(
                 column=key,
                 batch=config.batch_size,
-                ghost=config.ghost_batch_size,
+                ghost_batch_size=config.ghost_batch_size,
                 peak_lr=max(phase.lr for phase in regime.phases),
                 epochs=regime.epochs,
                 train_images=images,
@@ -91,7 +91,7 @@ def settings_markdown(row_key: str, profiles: Sequence[str] = ("mini", "full")) 
     ]
     for profile in profiles:
         for setting in column_settings(row_key, profile):
-            ghost = "—" if setting.ghost is None else f"{setting.ghost:,}"
+            ghost = "—" if setting.ghost_batch_size is None else f"{setting.ghost_batch_size:,}"
             lines.append(
                 f"| {profile} | {setting.column} | {setting.batch:,} | {ghost} | {setting.peak_lr:.4g} | "
                 f"{setting.epochs:g} | {setting.train_images:,} | {setting.updates:,} |"

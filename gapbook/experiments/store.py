@@ -16,7 +16,7 @@ import os
 from collections import defaultdict
 from pathlib import Path
 
-from gapbook.profiles import PROFILES
+from .profiles import PROFILES
 from gapbook.train import RunResult, TrainConfig, result_filename
 
 __all__ = ["StoreError", "ResultStore", "experiment_key"]

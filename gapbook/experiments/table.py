@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .columns import COLUMN_KEYS
 from .configs import experiment_config
-from .profiles import scale
+from .scales import scale
 from .store import ResultStore, experiment_key
 from .summary import Summary, summarize
 from .table1 import POSTER_CAVEAT, ROW_KEYS, row
@@ -64,7 +64,7 @@ def _setting(row_key: str, profile: str) -> str:
     batches = chosen.batches
     data = "all training images" if chosen.train_size is None else f"{chosen.train_size:,} training images"
     return (
-        f"`{row_key}`: SB {batches.small} / LB {batches.large}, ghost {batches.ghost}, {chosen.regime.epochs:g} "
+        f"`{row_key}`: SB {batches.small} / LB {batches.large}, ghost {batches.ghost_batch_size}, {chosen.regime.epochs:g} "
         f"epoch(s) (+RA {chosen.adapted_epochs:g}), {data}"
     )
 

@@ -34,7 +34,7 @@ POSTER_CAVEAT = (
 class Row:
     """One row of Table 1.
 
-    ``small_batch``, ``large_batch`` and ``ghost_batch`` are the paper's batches; ``paper`` holds the five
+    ``small_batch``, ``large_batch`` and ``ghost_batch_size`` are the paper's batches; ``paper`` holds the five
     accuracies (%) in the order of :data:`~gapbook.experiments.columns.COLUMN_KEYS`; ``uncertain`` names the
     columns whose printed value is in doubt; ``notes`` say what is assumed or known about the row.
     """
@@ -44,7 +44,7 @@ class Row:
     dataset: str
     small_batch: int
     large_batch: int
-    ghost_batch: int
+    ghost_batch_size: int
     paper: tuple[float, float, float, float, float]
     uncertain: frozenset[str] = frozenset()
     notes: tuple[str, ...] = ()
@@ -55,7 +55,7 @@ class Row:
         unknown = sorted(self.uncertain - set(COLUMN_KEYS))
         if unknown:
             raise ValueError(f"row {self.key}: unknown uncertain column(s) {unknown}; use {', '.join(COLUMN_KEYS)}")
-        Batches(self.small_batch, self.large_batch, self.ghost_batch)
+        Batches(self.small_batch, self.large_batch, self.ghost_batch_size)
 
     @property
     def label(self) -> str:
@@ -70,7 +70,7 @@ class Row:
     @property
     def batches(self) -> Batches:
         """The paper's small, large and ghost batches."""
-        return Batches(self.small_batch, self.large_batch, self.ghost_batch)
+        return Batches(self.small_batch, self.large_batch, self.ghost_batch_size)
 
     @property
     def regime(self) -> Regime:

@@ -6,12 +6,12 @@ its provenance); checkpoints let a killed run continue exactly where it stopped.
 
 from .checkpoint import CheckpointMismatchError
 from .config import TrainConfig
-from .distributed import DistEnv, process_group_from_env
+from .distributed import DistEnv, default_device, process_group_from_env
 from .engine import train
 from .evaluation import EvalMetrics, evaluate
 from .outputs import RunLockedError, UnsavedResultError
 from .precision import AmpPolicy, resolve_precision
-from .regimes import ASSUMPTIONS, authors_regime
+from .authors_regimes import ASSUMPTIONS, authors_regime
 from .results import EpochMetrics, RunResult, result_filename
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "TrainConfig",
     "UnsavedResultError",
     "authors_regime",
+    "default_device",
     "evaluate",
     "process_group_from_env",
     "resolve_precision",

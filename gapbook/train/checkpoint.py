@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from gapbook.atomic import atomic_write
+from gapbook.support.atomic import atomic_write
 from .config import TrainConfig
 
 __all__ = [

@@ -30,7 +30,7 @@ from gapbook.models import model_info, names
 from gapbook.regime import Regime
 
 from .precision import resolve_precision
-from .regimes import authors_regime
+from .authors_regimes import authors_regime
 
 __all__ = ["FOLDER_INPUT_SHAPE", "HASHED_ONLY_WHEN_SET", "NOT_HASHED", "PRECISIONS", "TrainConfig"]
 

@@ -20,6 +20,7 @@ from torch import nn
 
 __all__ = [
     "DistEnv",
+    "default_device",
     "all_gather_objects",
     "all_reduce_",
     "current",
@@ -54,6 +55,11 @@ def current() -> DistEnv:
         return DistEnv()
     rank, world_size = dist.get_rank(), dist.get_world_size()
     return DistEnv(rank, world_size, int(os.environ.get("LOCAL_RANK", rank)))
+
+
+def default_device() -> torch.device:
+    """The device a run uses when it says ``auto``: the first GPU when there is one, else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def local_device(requested: str, env: DistEnv) -> torch.device:

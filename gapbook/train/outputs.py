@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from gapbook.atomic import process_alive
+from gapbook.support.atomic import process_alive
 
 from .results import RunResult
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gapbook.atomic import atomic_write_text
+from gapbook.support.atomic import atomic_write_text
 from .config import TrainConfig
 
 __all__ = ["STATUSES", "EpochMetrics", "RunResult", "finite_or_none", "result_filename"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gapbook.profiles import PROFILE_VARIABLE, active_profile
+from gapbook.experiments.profiles import PROFILE_VARIABLE, active_profile
 
 
 def test_the_environment_decides_when_set(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from gapbook import ChunkLoopGhostBatchNorm, GhostBatchNorm1d, GhostBatchNorm2d, models
-from gapbook.benchmarking import chunk_loop, time_interleaved, training_step, variants, with_strategy
+from gapbook.train.timing import chunk_loop, time_interleaved, training_step, variants, with_strategy
 
 GHOST = 16
 

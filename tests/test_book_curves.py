@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from gapbook.curves import METRICS, Curve, distance_curve, metric_curve, plot_curve
+from gapbook.book.curves import METRICS, Curve, distance_curve, metric_curve, plot_curve
 from gapbook.experiments import experiment_config, write_synthetic_data
 from gapbook.train import RunResult, train
 

@@ -20,7 +20,7 @@ from gapbook.experiments import (
     step_regime,
 )
 from gapbook.experiments.synthetic import ARRAY_SAMPLES
-from gapbook.profiles import PROFILES
+from gapbook.experiments.profiles import PROFILES
 from gapbook.train import ASSUMPTIONS, TrainConfig, authors_regime
 
 PAPER = {
@@ -59,7 +59,7 @@ def test_the_authors_code_defects_are_listed() -> None:
 
 def test_the_rows_use_the_papers_batches_and_the_engines_regimes() -> None:
     for key, entry in ROWS.items():
-        assert entry.ghost_batch == 128
+        assert entry.ghost_batch_size == 128
         assert entry.large_batch == (8192 if key.endswith("8192") else 4096)
         assert entry.small_batch == (256 if entry.dataset == "imagenet" else 128)
         assert entry.regime == authors_regime(entry.model)
@@ -92,8 +92,8 @@ def test_each_column_does_what_it_says(profile: str) -> None:
             [p.lr * multiplier for p in sb.base_regime.phases]
         )
         assert lr.effective_regime().epochs == sb.base_regime.epochs
-        assert gbn.ghost_batch_size == batches.ghost and gbn.effective_regime() == lr.effective_regime()
-        assert ra.regime_adaptation == ratio and ra.ghost_batch_size == batches.ghost
+        assert gbn.ghost_batch_size == batches.ghost_batch_size and gbn.effective_regime() == lr.effective_regime()
+        assert ra.regime_adaptation == ratio and ra.ghost_batch_size == batches.ghost_batch_size
         adapted = ra.effective_regime()
         assert adapted.epochs == sb.base_regime.epochs * ratio
         assert [p.start_epoch for p in adapted.phases] == [p.start_epoch * ratio for p in sb.base_regime.phases]
@@ -141,7 +141,7 @@ def test_batches_are_checked() -> None:
 def test_the_mini_profile_keeps_ghost_equal_to_sb_and_mnist_at_the_measured_scale() -> None:
     for key in ROW_KEYS:
         batches = scale(key, "mini").batches
-        assert batches.ghost == batches.small
+        assert batches.ghost_batch_size == batches.small
     mnist = scale("mnist-f1", "mini")
     assert mnist.batches == Batches(128, 2048, 128) and mnist.train_size is None and mnist.augment is False
     assert mnist.regime == step_regime("f1", 5) and mnist.adapted_epochs == 80
