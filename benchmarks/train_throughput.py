@@ -9,11 +9,11 @@ step, side by side in one run:
     torchvision's RandomCrop (with padding), RandomHorizontalFlip, ToTensor and Normalize, and a ``DataLoader``
     with worker processes (pinned memory on CUDA) whose batches are copied to the device.
 
-The training step is the engine's (``gapbook/train/engine.py``), written out here because the engine keeps it
-inside a run: autocast as the precision policy says (bf16 on recent GPUs, fp32 on the CPU), cross-entropy,
-backward, gradient-norm clip at 5, SGD with the authors' first-phase momentum and weight decay; channels-last for
-the conv nets on CUDA; deterministic algorithms on the CPU. Left out: the LR schedule, the weight-distance log and
-the loss sums, a few scalar operations per step.
+The training step is the engine's own, :func:`gapbook.train.train_step`: autocast as the precision policy says
+(bf16 on recent GPUs, fp32 on the CPU), cross-entropy, backward, gradient-norm clip at 5, SGD with the authors'
+first-phase momentum and weight decay; channels-last for the conv nets on CUDA; deterministic algorithms on the
+CPU. Left out: what the engine does around the step (the LR schedule, the weight-distance log and the loss sums), a
+few scalar operations per step.
 
 Every round times ``steps`` consecutive steps of each pipeline in turn, in reverse order every other round;
 samples/s come from the median time per step over rounds, and each ratio to the pure step is the median over
@@ -45,7 +45,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
@@ -53,7 +52,8 @@ from torchvision import transforms
 
 from gapbook.data import ArrayDataset, DeviceLoader, load_arrays, paper_augmentation, train_loader
 from gapbook.models import build, model_info
-from gapbook.train import AmpPolicy, authors_regime, resolve_precision
+from gapbook.train import AmpPolicy, authors_regime, resolve_precision, train_step
+from gapbook.train.timing import synchronize
 
 GRAD_CLIP = 5.0
 """The engine's default gradient-norm clip (``TrainConfig.grad_clip``)."""
@@ -67,7 +67,7 @@ Step = Callable[[torch.Tensor, torch.Tensor], None]
 
 
 def training_step(model: nn.Module, name: str, policy: AmpPolicy) -> Step:
-    """The engine's optimizer step for ``model`` (network ``name``), with an optimizer of its own."""
+    """The engine's training step for ``model`` (network ``name``), with an optimizer and a scaler of its own."""
     first = authors_regime(name).phases[0]
     optimizer = torch.optim.SGD(
         model.parameters(), lr=first.lr, momentum=first.momentum or 0.0, weight_decay=first.weight_decay or 0.0
@@ -75,14 +75,7 @@ def training_step(model: nn.Module, name: str, policy: AmpPolicy) -> Step:
     scaler = policy.grad_scaler()
 
     def step(x: torch.Tensor, y: torch.Tensor) -> None:
-        with policy.autocast():
-            loss = F.cross_entropy(model(x), y)
-        scaler.scale(loss).backward()
-        scaler.unscale_(optimizer)
-        nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)
-        scaler.step(optimizer)
-        scaler.update()
-        optimizer.zero_grad(set_to_none=True)
+        train_step(model, optimizer, x, y, policy=policy, scaler=scaler, grad_clip=GRAD_CLIP)
 
     return step
 
@@ -194,11 +187,6 @@ def torchvision_loader(data: ArrayDataset, batch_size: int, workers: int, pin_me
         pin_memory=pin_memory,
         generator=torch.Generator().manual_seed(0),
     )
-
-
-def synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def timed(step: Step, pipeline: Pipeline, steps: int, device: torch.device) -> float:

@@ -1,4 +1,4 @@
-"""Track how far the weights travel from their initialization, d_t = ||w_t - w_0||.
+"""Track how far the weights travel from their initialization, d_t = ||w_t - w_0||, and read the log back.
 
 Section 3 of the paper (Figure 1) shows that in the high-learning-rate phase d_t grows
 like log t ("ultra-slow diffusion") rather than like sqrt(t) as for a free random walk.
@@ -8,11 +8,42 @@ logs all trainable weights at log-spaced iterations, which is what a log-t axis 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
+
+__all__ = ["DistanceLog", "WeightDistance"]
+
+
+@dataclass(frozen=True)
+class DistanceLog:
+    """A logged ||w_t - w_0||: the distances at the updates ``iterations`` (a missing value is NaN)."""
+
+    iterations: np.ndarray
+    distances: np.ndarray
+
+    @classmethod
+    def from_lists(cls, iterations: Sequence[int], distances: Sequence[float | None]) -> DistanceLog:
+        """From the lists a result stores (``None`` where the distance was not finite)."""
+        values = [np.nan if value is None else value for value in distances]
+        return cls(np.asarray(iterations, dtype=np.float64), np.asarray(values, dtype=np.float64))
+
+    def between(self, first: float, last: float) -> DistanceLog:
+        """The finite points with ``first <= t <= last``."""
+        keep = (self.iterations >= first) & (self.iterations <= last) & np.isfinite(self.distances)
+        return DistanceLog(self.iterations[keep], self.distances[keep])
+
+    def at(self, t: float) -> float:
+        """The distance at update ``t``, interpolated linearly in log t between the logged points (the log is
+        log-spaced, so that is where it is dense); ``t`` must lie within the logged range."""
+        finite = self.between(1, np.inf)
+        if not len(finite.iterations) or not finite.iterations[0] <= t <= finite.iterations[-1]:
+            raise ValueError(f"update {t} is outside the logged range of this distance log")
+        return float(np.interp(np.log(t), np.log(finite.iterations), finite.distances))
 
 
 def _trainable(model: nn.Module) -> list[tuple[str, nn.Parameter]]:

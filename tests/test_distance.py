@@ -268,3 +268,15 @@ def test_cuda_steps_never_synchronize() -> None:
     finally:
         torch.cuda.set_sync_debug_mode("default")
     assert tracker.distances[-1] == pytest.approx(0.01 * 200 * math.sqrt(32), rel=1e-4)
+
+
+def test_a_distance_log_reads_back_between_and_at_points() -> None:
+    from gapbook.distance import DistanceLog
+
+    log = DistanceLog.from_lists([1, 10, 100, 1000], [1.0, 2.0, None, 4.0])
+    assert np.isnan(log.distances[2])
+    inside = log.between(5, 1000)
+    assert inside.iterations.tolist() == [10, 1000] and inside.distances.tolist() == [2.0, 4.0]
+    assert log.at(10) == 2.0 and log.at(np.sqrt(10)) == pytest.approx(1.5)  # halfway in log t
+    with pytest.raises(ValueError, match="outside the logged range"):
+        log.at(2000)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from gapbook.experiments import experiment_config, write_synthetic_data
-from gapbook.experiments.diffusion import diffusion_config, diffusion_scale, high_lr_phase
+from gapbook.experiments.diffusion import diffusion_config, diffusion_scale
 from gapbook.experiments.profiles import PROFILES
 from gapbook.train import train
 
@@ -47,13 +47,16 @@ def test_an_unknown_profile_is_refused() -> None:
 
 def test_the_high_lr_phase_ends_at_the_first_learning_rate_change(data_root: str) -> None:
     stepped = train(experiment_config("mnist-f1", "SB", "smoke", data_root=data_root, progress=False))
-    t, d = high_lr_phase(stepped)
-    end = round(stepped.effective_regime["phases"][1]["epoch"] * stepped.steps_per_epoch)
+    phase = stepped.high_lr_distances
+    t, d = phase.iterations, phase.distances
+    end = round(stepped.regime.phases[1].start_epoch * stepped.steps_per_epoch)
+    assert stepped.high_lr_updates == end
     assert t.min() >= 1 and t.max() == end < stepped.iterations
     assert np.all(np.isfinite(d)) and len(t) == len(d)
 
 
 def test_a_constant_run_is_all_high_lr_phase(data_root: str) -> None:
     constant = train(diffusion_config(4, "smoke", data_root=data_root, progress=False))
-    t, d = high_lr_phase(constant)
+    t, d = constant.high_lr_distances.iterations, constant.high_lr_distances.distances
+    assert constant.high_lr_updates == constant.iterations
     assert t.max() == constant.iterations and d[-1] == pytest.approx(constant.distance["distances"][-1])

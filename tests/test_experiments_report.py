@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from gapbook.book import COLUMN_COLORS, plot_row
 from gapbook.experiments import (
-    COLUMN_COLORS,
     COLUMN_KEYS,
     ROW_KEYS,
     ResultStore,
@@ -17,7 +17,6 @@ from gapbook.experiments import (
     extrapolated_seconds,
     experiment_config,
     phase_end_distance,
-    plot_row,
     render,
     row,
     row_markdown,

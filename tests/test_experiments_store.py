@@ -10,13 +10,18 @@ from pathlib import Path
 
 import pytest
 
+from gapbook import Regime
 from gapbook.experiments import (
     COLUMN_KEYS,
     ROW_KEYS,
     ResultStore,
     StoreError,
+    accuracies,
+    by_column,
+    compare,
     experiment_config,
     experiment_key,
+    reproduce,
     run_config,
     runner,
     summarize,
@@ -169,3 +174,33 @@ def test_seeds_are_summarized_as_mean_std_and_n(data_root: str) -> None:
     assert (diverged.mean, diverged.std, diverged.n, str(diverged)) == (None, None, 0, "diverged (x1)")
     with pytest.raises(ValueError, match="at least one result"):
         summarize([])
+
+
+def test_a_result_answers_in_types_not_dicts(data_root: str) -> None:
+    result = train(smoke(data_root))
+    assert result.seed == 0 and result.batch_size == result.config["batch_size"]
+    assert result.regime == Regime.from_dict(result.effective_regime)
+    assert result.final_test_error == pytest.approx(100 * (1 - result.final_test_acc))
+    log = result.distance_log
+    assert log.iterations.tolist() == result.distance["iterations"]
+    phase = result.high_lr_distances
+    assert result.high_lr_updates == round(result.regime.phases[1].start_epoch * result.steps_per_epoch)
+    assert phase.iterations.max() <= result.high_lr_updates and len(phase.iterations) < len(log.iterations)
+
+
+def test_compare_gives_the_welch_interval_of_final_accuracies(data_root: str) -> None:
+    base = train(smoke(data_root))
+    better = [fake(base, seed, acc) for seed, acc in enumerate((0.95, 0.96, 0.97))]
+    worse = [fake(base, seed, acc) for seed, acc in enumerate((0.90, 0.91, 0.92, None))]
+    difference = compare(better, worse)
+    assert difference.estimate == pytest.approx(5.0) and difference.positive
+    assert accuracies(worse) == pytest.approx([90.0, 91.0, 92.0])  # the diverged run has no accuracy
+    assert not compare(better, better).shown
+
+
+def test_by_column_groups_outcomes_in_the_papers_order(data_root: str) -> None:
+    store_dir = Path(data_root).parent / "by-column-store"
+    outcomes = reproduce("mnist-f1", "smoke", columns=["LB", "SB"], seeds=(1, 0), results_dir=store_dir,
+                         data_root=data_root, progress=False, echo=lambda line: None)  # fmt: skip
+    grouped = by_column(outcomes)
+    assert list(grouped) == ["SB", "LB"] and [r.seed for r in grouped["SB"]] == [0, 1]

@@ -62,6 +62,16 @@ def test_command_without_subcommand_shows_help_and_fails(capsys: pytest.CaptureF
     assert "usage: gapbook" in capsys.readouterr().err
 
 
+def test_the_project_urls_are_the_books_repository_address() -> None:
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11 and newer
+    import yaml
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    address = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    assert project["urls"] == {"Repository": address, "Issues": f"{address}/issues"}
+    assert project["license"] == "MIT"  # an SPDX expression, not the table form setuptools stops accepting
+
+
 def test_python_dash_m_is_the_same_command_line() -> None:
     run = subprocess.run([sys.executable, "-m", "gapbook", "--version"], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0 and run.stdout.strip() == f"gapbook {gapbook.__version__}"

@@ -18,9 +18,11 @@ from gapbook.train import (
     RunResult,
     TrainConfig,
     evaluate,
+    initial_model,
     resolve_precision,
     result_filename,
     train,
+    train_model,
 )
 from gapbook.train import engine
 from train_support import regime, write_dataset
@@ -250,3 +252,14 @@ def test_the_authors_momentum_reset_is_a_separate_run(data_root: str) -> None:
     assert reset.config["reset_momentum"] is True and kept.config["reset_momentum"] is False
     assert kept.epochs[0].distance == reset.epochs[0].distance  # the first epoch starts with empty buffers anyway
     assert kept.epochs[1].distance != reset.epochs[1].distance  # the second starts without the first's momentum
+
+
+def test_train_model_returns_the_trained_network_and_initial_model_its_start(data_root: str) -> None:
+    run = config(data_root, regime=regime(epochs=1, drop_at=None))
+    start = initial_model(run)
+    result, trained = train_model(run)
+    moved = torch.cat([(a - b).detach().flatten() for a, b in zip(trained.parameters(), start.parameters())]).norm()
+    assert float(moved) == pytest.approx(result.distance["distances"][-1], rel=1e-4)
+    assert train(run).final_test_acc == result.final_test_acc  # train is train_model without the network
+    with_ghosts = initial_model(run.replace(batch_size=64, ghost_batch_size=32))
+    assert any(type(module).__name__ == "GhostBatchNorm1d" for module in with_ghosts.modules())

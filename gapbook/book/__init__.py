@@ -1,5 +1,24 @@
-"""What the book's chapters use beyond the package's mechanisms: curves of runs over seeds and their figures."""
+"""What the book's chapters use beyond the package's mechanisms: where the book and its results are, the setup cell
+that brings them into a fresh runtime, curves of runs over seeds and their figures."""
 
-from .curves import AXES, METRICS, Curve, distance_curve, metric_curve, plot_curve
+from .colab import REPOSITORY_VARIABLE, setup_cell
+from .curves import AXES, METRICS, Curve, distance_curve, error_percent, metric_curve, plot_curve
+from .figures import COLUMN_COLORS, plot_row
+from .paths import BOOK_VARIABLE, book_root, results_dir
 
-__all__ = ["AXES", "METRICS", "Curve", "distance_curve", "metric_curve", "plot_curve"]
+__all__ = [
+    "AXES",
+    "BOOK_VARIABLE",
+    "COLUMN_COLORS",
+    "METRICS",
+    "REPOSITORY_VARIABLE",
+    "Curve",
+    "book_root",
+    "distance_curve",
+    "error_percent",
+    "metric_curve",
+    "plot_curve",
+    "plot_row",
+    "results_dir",
+    "setup_cell",
+]

@@ -18,7 +18,7 @@ from matplotlib.lines import Line2D
 
 from gapbook.train import EpochMetrics, RunResult
 
-__all__ = ["AXES", "METRICS", "Curve", "distance_curve", "metric_curve", "plot_curve"]
+__all__ = ["AXES", "METRICS", "Curve", "distance_curve", "error_percent", "metric_curve", "plot_curve"]
 
 AXES: tuple[str, ...] = ("epoch", "iteration")
 """What a metric can be plotted against: epochs, or optimizer updates (iterations)."""
@@ -53,15 +53,27 @@ class Curve:
             raise ValueError(f"the curve has no point at {x}; its points are {self.x.tolist()}")
         return self.values[:, index[0]]
 
+    def interpolate(self, x: float) -> np.ndarray:
+        """The value of every run at ``x``, interpolated linearly in log x between the curve's points (the book
+        plots runs against updates on a log axis); ``x`` must lie within the curve's range."""
+        if not self.x[0] <= x <= self.x[-1]:
+            raise ValueError(f"{x} is outside the curve's range [{self.x[0]}, {self.x[-1]}]")
+        return np.array([np.interp(np.log(x), np.log(self.x), values) for values in self.values])
+
     def map(self, func: Callable[[np.ndarray], np.ndarray]) -> Curve:
         """The curve with ``func`` applied to its values, e.g. accuracy to error in percent."""
         return Curve(self.x, np.asarray(func(self.values), dtype=float), self.seeds)
 
 
+def error_percent(accuracy: np.ndarray | float) -> np.ndarray:
+    """Accuracy, a fraction, as error in percent: the book plots errors on a log axis."""
+    return 100 * (1 - np.asarray(accuracy, dtype=float))
+
+
 def _seeds(results: Sequence[RunResult]) -> tuple[int, ...]:
     if not results:
         raise ValueError("a curve needs at least one run")
-    return tuple(int(result.config["seed"]) for result in results)
+    return tuple(result.seed for result in results)
 
 
 def _stack(points: list[tuple[np.ndarray, np.ndarray]], what: str) -> tuple[np.ndarray, np.ndarray]:
@@ -102,13 +114,7 @@ def metric_curve(results: Sequence[RunResult], metric: str, *, x: str = "epoch")
 def distance_curve(results: Sequence[RunResult]) -> Curve:
     """The weight distance ||w_t - w_0|| of every run against the updates t at which it was logged."""
     seeds = _seeds(results)
-    points = [
-        (
-            np.array(result.distance["iterations"]),
-            np.array([np.nan if d is None else d for d in result.distance["distances"]], dtype=float),
-        )
-        for result in results
-    ]
+    points = [(result.distance_log.iterations, result.distance_log.distances) for result in results]
     xs, values = _stack(points, "the weight distance")
     return Curve(xs, values, seeds)
 

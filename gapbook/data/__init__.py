@@ -8,9 +8,10 @@ from .load import load_arrays
 from .loader import DeviceLoader, epoch_seed, eval_loader, train_loader
 from .root import ENV_VAR, data_root, default_cache_dir
 from .sources import DOWNLOAD_TIMEOUT_S, DataUnavailableError, download
-from .specs import SPECS, DatasetSpec, get_spec, paper_augmentation
+from .specs import DATASETS, SPECS, DatasetKind, DatasetSpec, get_spec, paper_augmentation
 
 __all__ = [
+    "DATASETS",
     "DOWNLOAD_TIMEOUT_S",
     "ENV_VAR",
     "IMAGENET_MEAN",
@@ -22,6 +23,7 @@ __all__ = [
     "CacheError",
     "CropFlipParams",
     "DataUnavailableError",
+    "DatasetKind",
     "DatasetSpec",
     "DeviceLoader",
     "FolderLoaders",

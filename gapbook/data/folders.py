@@ -19,9 +19,13 @@ from torch.utils.data import DataLoader, DistributedSampler
 from torchvision import datasets, transforms
 
 from .loader import epoch_seed
+from .specs import DATASETS
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+_IMAGENET = DATASETS["imagenet"]  # every folder data set goes through ImageNet's pipeline: its crops and statistics
+IMAGENET_MEAN = _IMAGENET.mean
+IMAGENET_STD = _IMAGENET.std
+_IMAGE_SIZE = _IMAGENET.image_shape[0]
+_RESIZE = 256  # validation images: shorter side resized to this, then center-cropped
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,9 @@ class FolderLoaders:
         self.worker_seeds.manual_seed(epoch_seed(self.seed, epoch, self.rank))
 
 
-def imagenet_transforms(image_size: int = 224, resize: int = 256) -> tuple[transforms.Compose, transforms.Compose]:
+def imagenet_transforms(
+    image_size: int = _IMAGE_SIZE, resize: int = _RESIZE
+) -> tuple[transforms.Compose, transforms.Compose]:
     """Training (random resized crop + flip) and validation (resize + center crop) transforms, normalized."""
     normalize = transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD)
     train = transforms.Compose(
@@ -66,8 +72,8 @@ def folder_loaders(
     *,
     distributed: bool = False,
     seed: int = 0,
-    image_size: int = 224,
-    resize: int = 256,
+    image_size: int = _IMAGE_SIZE,
+    resize: int = _RESIZE,
     pin_memory: bool | None = None,
 ) -> FolderLoaders:
     """Loaders over ``root/train`` and ``root/val``, each holding one sub-folder of images per class.

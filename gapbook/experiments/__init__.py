@@ -4,18 +4,16 @@ Each row (:data:`ROWS`) names a network, a data set, its batches and the paper's
 (:data:`COLUMNS`: SB, LB, +LR, +GBN, +RA) transforms a row's base ``TrainConfig``; each profile (smoke, mini,
 full) gives every row a :class:`Scale`. :func:`experiment_config` ties the three together, :func:`reproduce`
 runs a row into a :class:`ResultStore` (one JSON per run, keyed by config hash), and :func:`render` prints our
-results beside the paper's; :func:`settings_markdown`, :func:`row_markdown`, :func:`phase_end_distance` and
-:func:`plot_row` are what a chapter shows about one row.
+results beside the paper's; :func:`settings_markdown`, :func:`row_markdown` and :func:`phase_end_distance` are what a chapter shows
+about one row (its figure is :func:`gapbook.book.plot_row`).
 """
 
 from .columns import COLUMN_KEYS, COLUMNS, Batches, Column, column, parse_columns
 from .configs import base_config, experiment_config
-from .figures import COLUMN_COLORS, plot_row
 from .profiles import PROFILE_VARIABLE, PROFILES, active_profile
 from .scales import Scale, scale, step_regime
 from .replay import replay_config
 from .report import (
-    TRAIN_IMAGES,
     ColumnSetting,
     PhaseEnd,
     column_settings,
@@ -26,9 +24,9 @@ from .report import (
     samples_per_second,
     settings_markdown,
 )
-from .runner import ACTIONS, Outcome, PlannedRun, plan, reproduce, run_config
+from .runner import ACTIONS, Outcome, PlannedRun, by_column, plan, reproduce, run_config
 from .store import ResultStore, StoreError, experiment_key
-from .summary import Summary, summarize
+from .summary import Summary, accuracies, compare, summarize
 from .synthetic import smoke_data_root, write_synthetic_data
 from .table import CIFAR10_NOTE, MISSING, Cell, comparison, render, to_csv, to_markdown
 from .table1 import AUTHORS_CODE_DEFECTS, POSTER_CAVEAT, ROW_KEYS, ROWS, Row, row
@@ -38,7 +36,6 @@ __all__ = [
     "AUTHORS_CODE_DEFECTS",
     "CIFAR10_NOTE",
     "COLUMNS",
-    "COLUMN_COLORS",
     "COLUMN_KEYS",
     "MISSING",
     "POSTER_CAVEAT",
@@ -46,7 +43,6 @@ __all__ = [
     "PROFILE_VARIABLE",
     "ROWS",
     "ROW_KEYS",
-    "TRAIN_IMAGES",
     "Batches",
     "Cell",
     "Column",
@@ -60,9 +56,12 @@ __all__ = [
     "StoreError",
     "Summary",
     "active_profile",
+    "accuracies",
     "base_config",
+    "by_column",
     "column",
     "column_settings",
+    "compare",
     "comparison",
     "experiment_config",
     "experiment_key",
@@ -70,7 +69,6 @@ __all__ = [
     "parse_columns",
     "phase_end_distance",
     "plan",
-    "plot_row",
     "render",
     "replay_config",
     "reproduce",

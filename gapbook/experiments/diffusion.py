@@ -3,20 +3,19 @@
 Every run trains F1 on MNIST at a constant learning rate, the high-learning-rate phase only, and logs
 ||w_t - w_0|| at log-spaced iterations. Plain runs use the small batch's learning rate at every batch size
 (Figure 1, left); matched runs scale it by sqrt(B / B_S) and add Ghost BN over ghost batches of B_S (Figure 1,
-right). The paper's Figure 1 is ResNet44 on CIFAR-10; F1 on MNIST is what a CPU affords in minutes.
+right). The paper's Figure 1 is ResNet44 on CIFAR-10; F1 on MNIST is what a CPU affords in minutes. A run's
+distances in its high-learning-rate phase are :attr:`gapbook.train.RunResult.high_lr_distances`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from .profiles import PROFILES
 from gapbook.regime import Regime
-from gapbook.train import RunResult, TrainConfig, authors_regime
+from gapbook.train import TrainConfig, authors_regime
 
-__all__ = ["DiffusionScale", "diffusion_config", "diffusion_scale", "high_lr_phase", "high_lr_phase_updates"]
+__all__ = ["DiffusionScale", "diffusion_config", "diffusion_scale"]
 
 
 @dataclass(frozen=True)
@@ -107,24 +106,3 @@ def diffusion_config(
             base_batch_size=chosen.small_batch, lr_rule="sqrt", ghost_batch_size=chosen.small_batch
         )
     return config
-
-
-def high_lr_phase_updates(result: RunResult) -> int:
-    """The updates of ``result``'s high-learning-rate phase: up to the iteration where its regime leaves its first
-    learning rate (round(epoch * steps per epoch)), or all of its iterations when it never does."""
-    regime = Regime.from_dict(result.effective_regime)
-    change = next((phase.start_epoch for phase in regime.phases if phase.lr != regime.phases[0].lr), None)
-    return result.iterations if change is None else round(change * result.steps_per_epoch)
-
-
-def high_lr_phase(result: RunResult) -> tuple[np.ndarray, np.ndarray]:
-    """The iterations t >= 1 and distances ||w_t - w_0|| of ``result``'s log up to its first learning-rate change.
-
-    The phase ends after :func:`high_lr_phase_updates` updates. Points with a missing distance (a
-    diverged run) are left out.
-    """
-    end = high_lr_phase_updates(result)
-    t = np.asarray(result.distance["iterations"], dtype=np.float64)
-    d = np.asarray([np.nan if v is None else v for v in result.distance["distances"]], dtype=np.float64)
-    keep = (t >= 1) & (t <= end) & np.isfinite(d)
-    return t[keep], d[keep]

@@ -14,18 +14,17 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from gapbook.data import DATASETS
 from gapbook.train import RunResult
 
 from .columns import COLUMN_KEYS
 from .configs import experiment_config
-from .diffusion import high_lr_phase, high_lr_phase_updates
 from .scales import scale
 from .store import ResultStore, experiment_key
 from .table import comparison, to_markdown
 from .table1 import row
 
 __all__ = [
-    "TRAIN_IMAGES",
     "ColumnSetting",
     "PhaseEnd",
     "column_settings",
@@ -36,9 +35,6 @@ __all__ = [
     "samples_per_second",
     "settings_markdown",
 ]
-
-TRAIN_IMAGES: dict[str, int] = {"mnist": 60_000, "cifar10": 50_000, "cifar100": 50_000, "imagenet": 1_281_167}
-"""Images in the training split of each data set of Table 1 (ImageNet: ILSVRC-2012)."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +59,7 @@ def column_settings(row_key: str, profile: str) -> list[ColumnSetting]:
     if profile == "smoke":
         raise ValueError("the smoke profile trains on synthetic data of no fixed size; ask for mini or full")
     entry, chosen = row(row_key), scale(row_key, profile)
-    images = TRAIN_IMAGES[entry.dataset] if chosen.train_size is None else chosen.train_size
+    images = DATASETS[entry.dataset].train_images if chosen.train_size is None else chosen.train_size
     settings = []
     for key in COLUMN_KEYS:
         config = experiment_config(row_key, key, profile)
@@ -104,7 +100,7 @@ def row_runs(results_dir: str | os.PathLike[str], row_key: str, profile: str) ->
     out."""
     groups = ResultStore(results_dir, profile).by_experiment()  # one read of the store for all five columns
     runs = {key: groups.get(experiment_key(experiment_config(row_key, key, profile)), []) for key in COLUMN_KEYS}
-    return {key: sorted(found, key=lambda r: r.config["seed"]) for key, found in runs.items() if found}
+    return {key: sorted(found, key=lambda r: r.seed) for key, found in runs.items() if found}
 
 
 @dataclass(frozen=True)
@@ -120,10 +116,10 @@ class PhaseEnd:
 def phase_end_distance(result: RunResult) -> PhaseEnd:
     """||w_t - w_0|| at the last logged update of ``result``'s first learning rate (logged at 20 points per decade
     and at every epoch's end, so within about 12% of the phase's end)."""
-    t, d = high_lr_phase(result)
-    if not len(t):
+    phase = result.high_lr_distances
+    if not len(phase.iterations):
         raise ValueError(f"run {result.config_hash} logged no finite distance in its high-learning-rate phase")
-    return PhaseEnd(int(t[-1]), float(d[-1]), high_lr_phase_updates(result))
+    return PhaseEnd(int(phase.iterations[-1]), float(phase.distances[-1]), result.high_lr_updates)
 
 
 def row_markdown(results_dir: str | os.PathLike[str], row_key: str, profile: str) -> str:
@@ -136,7 +132,7 @@ def samples_per_second(result: RunResult) -> float:
     """The training samples ``result`` processed per second of its wall time (evaluations included)."""
     if result.wall_time <= 0:
         raise ValueError(f"run {result.config_hash} recorded no wall time")
-    return result.iterations * result.config["batch_size"] / result.wall_time
+    return result.iterations * result.batch_size / result.wall_time
 
 
 def extrapolated_seconds(

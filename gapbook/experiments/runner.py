@@ -20,7 +20,7 @@ from .store import ResultStore
 from .synthetic import smoke_data_root
 from .table1 import row
 
-__all__ = ["ACTIONS", "Outcome", "PlannedRun", "check_seeds", "plan", "reproduce", "run_config"]
+__all__ = ["ACTIONS", "Outcome", "PlannedRun", "by_column", "check_seeds", "plan", "reproduce", "run_config"]
 
 ACTIONS: tuple[str, ...] = ("reused", "trained", "resumed")
 """What happened to a planned run: its stored result was re-used, it was trained, or it resumed a checkpoint."""
@@ -48,6 +48,13 @@ class Outcome:
     run: PlannedRun
     result: RunResult
     action: str
+
+
+def by_column(outcomes: Sequence[Outcome]) -> dict[str, list[RunResult]]:
+    """The results of ``outcomes`` grouped by column, in the paper's column order and by seed within a column."""
+    grouped = {key: sorted((o.result for o in outcomes if o.run.column == key), key=lambda r: r.seed)
+               for key in COLUMN_KEYS}  # fmt: skip
+    return {key: results for key, results in grouped.items() if results}
 
 
 def check_seeds(seeds: Sequence[int]) -> tuple[int, ...]:

@@ -6,9 +6,10 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from gapbook.stats import Difference, welch_interval
 from gapbook.train import RunResult
 
-__all__ = ["Summary", "summarize"]
+__all__ = ["Summary", "accuracies", "compare", "summarize"]
 
 
 @dataclass(frozen=True)
@@ -40,12 +41,23 @@ def summarize(results: Sequence[RunResult]) -> Summary:
     """Summarize the runs ``results`` of one experiment; there must be at least one."""
     if not results:
         raise ValueError("nothing to summarize: give at least one result")
-    accuracies = [100 * r.final_test_acc for r in results if r.status == "completed" and r.final_test_acc is not None]
+    values = accuracies(results)
     return Summary(
-        mean=statistics.fmean(accuracies) if accuracies else None,
-        std=statistics.stdev(accuracies) if len(accuracies) > 1 else None,
-        n=len(accuracies),
+        mean=statistics.fmean(values) if values else None,
+        std=statistics.stdev(values) if len(values) > 1 else None,
+        n=len(values),
         diverged=sum(r.status == "diverged" for r in results),
-        seeds=tuple(sorted(r.config["seed"] for r in results)),
+        seeds=tuple(sorted(r.seed for r in results)),
         wall_time=sum(r.wall_time for r in results),
     )
+
+
+def accuracies(results: Sequence[RunResult]) -> list[float]:
+    """The final test accuracy (%) of every completed run of ``results``, in order."""
+    return [100 * r.final_test_acc for r in results if r.status == "completed" and r.final_test_acc is not None]
+
+
+def compare(a: Sequence[RunResult], b: Sequence[RunResult], confidence: float = 0.95) -> Difference:
+    """How much the runs ``a`` test better than the runs ``b``: the difference of their mean final test accuracies
+    (points) with its Welch interval (:func:`gapbook.stats.welch_interval`); each needs two completed runs."""
+    return welch_interval(accuracies(a), accuracies(b), confidence)

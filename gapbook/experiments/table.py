@@ -12,6 +12,8 @@ import io
 import os
 from dataclasses import dataclass
 
+from gapbook.data import DATASETS
+
 from .columns import COLUMN_KEYS
 from .configs import experiment_config
 from .scales import scale
@@ -28,7 +30,6 @@ CIFAR10_NOTE = (
     "CIFAR-10: gapbook's committed CIFAR-10 results were measured on a copy of CIFAR-10 decoded from JPEG images, "
     "whose pixels differ slightly from the original arrays; accuracies on the original data may differ slightly."
 )
-_DATASETS = {"mnist": "MNIST", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "imagenet": "ImageNet"}
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def to_markdown(cells: list[Cell], profile: str) -> str:
         own = [cell for cell in cells if cell.row == key]
         if not own:
             continue
-        name = f"{entry.label} on {_DATASETS[entry.dataset]}"
+        name = f"{entry.label} on {DATASETS[entry.dataset].title}"
         lines.append(f"| `{key}` | {name} | paper | " + " | ".join(map(_paper_text, own)) + " |")
         ran = any(cell.ours is not None for cell in own)
         ours = [MISSING if cell.ours is None else str(cell.ours) for cell in own]

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from torch import nn
 
+from gapbook.data.specs import DATASETS
+
 from .alexnet import AlexNetBN
 from .mlp import F1
 from .resnet import resnet44, wrn16_4
@@ -18,32 +20,36 @@ __all__ = ["ModelInfo", "build", "count_parameters", "model_info", "names"]
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """What a network expects: its label in Table 1 of Hoffer et al. (2017), data set, classes and input shape.
+    """What a network expects: its label in Table 1 of Hoffer et al. (2017), its data set and where it comes from.
 
-    ``input_shape`` is one sample's ``(channels, height, width)``; ``dataset`` is one of
-    ``"mnist"``, ``"cifar10"``, ``"cifar100"``, ``"imagenet"``.
+    ``dataset`` names a data set of :data:`gapbook.data.DATASETS`, whose spec gives the network's classes and
+    input shape.
     """
 
     name: str
     label: str
     dataset: str
-    num_classes: int
-    input_shape: tuple[int, int, int]
     citation: str
 
+    @property
+    def num_classes(self) -> int:
+        """Classes of the network's data set, the width of its read-out by default."""
+        return DATASETS[self.dataset].num_classes
 
-_MNIST = (1, 28, 28)
-_CIFAR = (3, 32, 32)
-_IMAGENET = (3, 224, 224)
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        """One sample's ``(channels, height, width)``, as the network's data set gives it."""
+        return DATASETS[self.dataset].input_shape
+
 
 _REGISTRY: dict[str, tuple[Callable[[int], nn.Module], ModelInfo]] = {
-    "f1": (F1, ModelInfo("f1", "F1", "mnist", 10, _MNIST, "Keskar et al. 2017")),
-    "c1": (ShallowConvNet, ModelInfo("c1", "C1", "cifar10", 10, _CIFAR, "Keskar et al. 2017")),
-    "c3": (ShallowConvNet, ModelInfo("c3", "C3", "cifar100", 100, _CIFAR, "Keskar et al. 2017")),
-    "resnet44": (resnet44, ModelInfo("resnet44", "ResNet44", "cifar10", 10, _CIFAR, "He et al. 2016")),
-    "vgg16": (VGG16, ModelInfo("vgg16", "VGG", "cifar10", 10, _CIFAR, "Simonyan & Zisserman 2014")),
-    "wrn16_4": (wrn16_4, ModelInfo("wrn16_4", "WResNet16-4", "cifar100", 100, _CIFAR, "Zagoruyko & Komodakis 2016")),
-    "alexnet": (AlexNetBN, ModelInfo("alexnet", "AlexNet", "imagenet", 1000, _IMAGENET, "Krizhevsky et al. 2012")),
+    "f1": (F1, ModelInfo("f1", "F1", "mnist", "Keskar et al. 2017")),
+    "c1": (ShallowConvNet, ModelInfo("c1", "C1", "cifar10", "Keskar et al. 2017")),
+    "c3": (ShallowConvNet, ModelInfo("c3", "C3", "cifar100", "Keskar et al. 2017")),
+    "resnet44": (resnet44, ModelInfo("resnet44", "ResNet44", "cifar10", "He et al. 2016")),
+    "vgg16": (VGG16, ModelInfo("vgg16", "VGG", "cifar10", "Simonyan & Zisserman 2014")),
+    "wrn16_4": (wrn16_4, ModelInfo("wrn16_4", "WResNet16-4", "cifar100", "Zagoruyko & Komodakis 2016")),
+    "alexnet": (AlexNetBN, ModelInfo("alexnet", "AlexNet", "imagenet", "Krizhevsky et al. 2012")),
 }
 
 

@@ -7,12 +7,13 @@ its provenance); checkpoints let a killed run continue exactly where it stopped.
 from .checkpoint import CheckpointMismatchError
 from .config import TrainConfig
 from .distributed import DistEnv, default_device, process_group_from_env
-from .engine import train
+from .engine import initial_model, train, train_model
 from .evaluation import EvalMetrics, evaluate
 from .outputs import RunLockedError, UnsavedResultError
 from .precision import AmpPolicy, resolve_precision
 from .authors_regimes import ASSUMPTIONS, authors_regime
 from .results import EpochMetrics, RunResult, result_filename
+from .step import train_step
 
 __all__ = [
     "ASSUMPTIONS",
@@ -28,8 +29,11 @@ __all__ = [
     "authors_regime",
     "default_device",
     "evaluate",
+    "initial_model",
     "process_group_from_env",
     "resolve_precision",
     "result_filename",
     "train",
+    "train_model",
+    "train_step",
 ]

@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 
-from gapbook.data.specs import SPECS
+from gapbook.data.specs import DATASETS, SPECS
 from gapbook.lr_scaling import LR_RULES
 from gapbook.models import model_info, names
 from gapbook.regime import Regime
@@ -32,11 +32,9 @@ from gapbook.regime import Regime
 from .precision import resolve_precision
 from .authors_regimes import authors_regime
 
-__all__ = ["FOLDER_INPUT_SHAPE", "HASHED_ONLY_WHEN_SET", "NOT_HASHED", "PRECISIONS", "TrainConfig"]
+__all__ = ["HASHED_ONLY_WHEN_SET", "NOT_HASHED", "PRECISIONS", "TrainConfig"]
 
 PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16", "fp16")
-FOLDER_INPUT_SHAPE = (3, 224, 224)
-"""Input shape of image-folder data sets (ImageNet pipeline: 224x224 crops)."""
 
 NOT_HASHED: tuple[str, ...] = ("progress", "checkpoint_path", "checkpoint_every", "data_root")
 """Fields that do not change what a run computes, hence left out of :meth:`TrainConfig.config_hash`."""
@@ -310,10 +308,8 @@ def _check_device(device: object) -> None:
 
 
 def _dataset_input_shape(dataset: str) -> tuple[int, int, int]:
-    if dataset not in SPECS:
-        return FOLDER_INPUT_SHAPE
-    image = SPECS[dataset].image_shape
-    return (1, *image) if len(image) == 2 else (image[2], image[0], image[1])
+    """The input shape of an array data set, else of ImageNet, whose crops every image folder is cut into."""
+    return SPECS.get(dataset, DATASETS["imagenet"]).input_shape
 
 
 def _check_input_shape(model: str, model_shape: tuple[int, int, int], dataset: str) -> None:

@@ -24,12 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
-from gapbook.data import epoch_seed
+from gapbook.data import epoch_seed, get_spec
 from gapbook.distance import WeightDistance
 from gapbook.ghost_bn import convert_ghost_batchnorm
 from gapbook.models import build
@@ -43,8 +42,9 @@ from .outputs import check_file_target, check_folder, run_lock, save_result
 from .precision import AmpPolicy, resolve_precision
 from .provenance import device_name, git_commit, versions
 from .results import EpochMetrics, RunResult, finite_or_none, result_filename
+from .step import train_step
 
-__all__ = ["CHECK_EVERY", "EXPLOSION_FACTOR", "train"]
+__all__ = ["CHECK_EVERY", "EXPLOSION_FACTOR", "initial_model", "train", "train_model"]
 
 CHECK_EVERY = 20
 """Iterations between reads of the device-side sums (divergence check, progress bar)."""
@@ -70,6 +70,17 @@ def train(
     stored with the result. Under an initialized process group (torchrun) every process calls this; rank 0
     writes checkpoints and results, and every process reads the checkpoint path, so it must be visible to all.
     """
+    return train_model(config, resume=resume, output_dir=output_dir, profile=profile)[0]
+
+
+def train_model(
+    config: TrainConfig,
+    *,
+    resume: bool = False,
+    output_dir: str | os.PathLike[str] | None = None,
+    profile: str | None = None,
+) -> tuple[RunResult, nn.Module]:
+    """:func:`train`, also returning the trained network (e.g. to measure its gradients or its sharpness)."""
     env = current()
     device = local_device(config.device, env)
     policy = resolve_precision(config.precision, device)
@@ -87,7 +98,17 @@ def train(
             result = run.fit(profile)
         if output is not None and env.is_main:
             save_result(result, output)
-    return result
+    return result, run.model
+
+
+def initial_model(config: TrainConfig, device: torch.device | str = "cpu") -> nn.Module:
+    """The network exactly as a run of ``config`` starts it: seeded by the config's seed, with Ghost BN when asked.
+
+    The number of classes is the data set's (array data sets; folder data sets need a run to count them).
+    """
+    if not config.is_array_dataset:
+        raise ValueError(f"the classes of folder data set {config.dataset!r} are counted when its data is opened")
+    return _model(config, get_spec(str(config.dataset)).num_classes, torch.device(device))
 
 
 @contextmanager
@@ -268,20 +289,14 @@ class _Run:
                 self._checkpoint()
 
     def _step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """One optimizer step; returns the detached float32 loss and the number of correct predictions."""
-        with self.policy.autocast():
-            logits = self.net(x)
-            loss = F.cross_entropy(logits, y)
-        self.scaler.scale(loss).backward()
-        if self.config.grad_clip is not None:
-            self.scaler.unscale_(self.optimizer)
-            nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
-        self.scaler.step(self.optimizer)
-        self.scaler.update()
-        self.optimizer.zero_grad(set_to_none=True)
+        """One optimizer step, then the schedule and the distance log; returns the detached float32 loss and the
+        number of correct predictions."""
+        loss, hits = train_step(
+            self.net, self.optimizer, x, y, policy=self.policy, scaler=self.scaler, grad_clip=self.config.grad_clip
+        )
         self.scheduler.step()
         self.distance.step()
-        return loss.detach().float(), (logits.detach().argmax(1) == y).sum()
+        return loss, hits
 
     def _read(self, first_bad: torch.Tensor, loss_sum: torch.Tensor) -> tuple[dict[str, Any] | None, float]:
         """Read, in one transfer, the earliest non-finite and exploded iterations over all processes and this

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import platform
 import subprocess
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import torch
-
-import gapbook
 
 __all__ = ["device_name", "git_commit", "versions"]
 
@@ -23,12 +22,16 @@ def device_name(device: torch.device) -> str:
 
 
 def versions() -> dict[str, str]:
-    """Versions of Python, PyTorch and gapbook."""
-    return {"python": platform.python_version(), "torch": torch.__version__, "gapbook": gapbook.__version__}
+    """Versions of Python, PyTorch and gapbook (as installed; ``0+unknown`` from a source tree never installed)."""
+    try:
+        installed = version("gapbook")
+    except PackageNotFoundError:
+        installed = "0+unknown"
+    return {"python": platform.python_version(), "torch": torch.__version__, "gapbook": installed}
 
 
 def _git(*args: str) -> str | None:
-    package = Path(gapbook.__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]  # the gapbook package folder
     try:
         done = subprocess.run(
             ["git", "-C", str(package), *args], capture_output=True, text=True, timeout=10, check=False

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gapbook.distance import DistanceLog
+from gapbook.regime import Regime
 from gapbook.support.atomic import atomic_write_text
 from .config import TrainConfig
 
@@ -110,6 +112,45 @@ class RunResult:
     def train_config(self) -> TrainConfig:
         """The run's config as a :class:`TrainConfig`."""
         return TrainConfig.from_dict(self.config)
+
+    @property
+    def seed(self) -> int:
+        """The run's seed."""
+        return int(self.config["seed"])
+
+    @property
+    def batch_size(self) -> int:
+        """The run's global batch size."""
+        return int(self.config["batch_size"])
+
+    @property
+    def regime(self) -> Regime:
+        """The regime the run followed (learning rates scaled, epochs adapted)."""
+        return Regime.from_dict(self.effective_regime)
+
+    @property
+    def final_test_error(self) -> float | None:
+        """The final test error in percent, ``None`` for a diverged run."""
+        return None if self.final_test_acc is None else 100 * (1 - self.final_test_acc)
+
+    @property
+    def distance_log(self) -> DistanceLog:
+        """||w_t - w_0|| as logged during the run."""
+        return DistanceLog.from_lists(self.distance["iterations"], self.distance["distances"])
+
+    @property
+    def high_lr_updates(self) -> int:
+        """The updates of the run's high-learning-rate phase: up to the iteration where its regime leaves its first
+        learning rate (round(epoch x steps per epoch)), or all of its iterations when it never does."""
+        phases = self.regime.phases
+        change = next((phase.start_epoch for phase in phases if phase.lr != phases[0].lr), None)
+        return self.iterations if change is None else round(change * self.steps_per_epoch)
+
+    @property
+    def high_lr_distances(self) -> DistanceLog:
+        """The finite points of :attr:`distance_log` in the high-learning-rate phase, updates 1 to
+        :attr:`high_lr_updates`."""
+        return self.distance_log.between(1, self.high_lr_updates)
 
     def to_dict(self) -> dict[str, Any]:
         """All fields as JSON-ready data."""

@@ -2,9 +2,10 @@
 
 What Ghost BN costs is a ratio to ordinary BatchNorm on the same machine, so :func:`variants` makes the
 normalization variants from copies of one model (same weights), :func:`training_step` gives each the same
-training step, and :func:`time_interleaved` times them in interleaved rounds, every variant once per round, and
-keeps the median: slow drifts of a shared machine then hit all variants alike, and the ratios stay readable.
-``benchmarks/ghost_bn.py`` and the Ghost BN chapter measure with these, so they measure the same thing.
+training step (the engine's), and :func:`time_interleaved` times them in interleaved rounds, every variant once
+per round, and keeps the median: slow drifts of a shared machine then hit all variants alike, and the ratios stay
+readable. ``benchmarks/ghost_bn.py`` and the Ghost BN chapter measure with these, so they measure the same thing;
+``benchmarks/train_throughput.py`` waits for the GPU with the same :func:`synchronize`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ from gapbook.ghost_bn import (
     convert_ghost_batchnorm,
 )
 
-__all__ = ["chunk_loop", "time_interleaved", "training_step", "variants", "with_strategy"]
+from .precision import AmpPolicy
+from .step import train_step
+
+__all__ = ["chunk_loop", "synchronize", "time_interleaved", "training_step", "variants", "with_strategy"]
 
 Step = Callable[[], None]
 
@@ -79,23 +83,23 @@ def variants(base: nn.Module, ghost_batch_size: int) -> dict[str, nn.Module]:
 def training_step(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> Step:
     """One training step of ``model`` on the batch ``(x, y)``, as a function of no arguments to time.
 
-    Forward, cross-entropy, backward and a step of SGD with momentum 0.9 and weight decay 1e-4: what a user of
+    The engine's step (:func:`~gapbook.train.step.train_step`) in float32, without clipping: forward,
+    cross-entropy, backward and a step of SGD with momentum 0.9 and weight decay 1e-4. That is what a user of
     Ghost BN pays for in training, where the backward pass and the optimizer dilute (or not) the cost of the
     normalization. Every call changes the parameters of ``model``.
     """
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
-    loss_fn = nn.CrossEntropyLoss()
+    policy = AmpPolicy("fp32", x.device.type)
+    scaler = policy.grad_scaler()
 
     def step() -> None:
-        optimizer.zero_grad(set_to_none=True)
-        loss_fn(model(x), y).backward()
-        optimizer.step()
+        train_step(model, optimizer, x, y, policy=policy, scaler=scaler)
 
     return step
 
 
-def _synchronize(device: torch.device) -> None:
-    """Wait for the GPU's queued work, so that a timer measures it (CUDA runs asynchronously)."""
+def synchronize(device: torch.device) -> None:
+    """Wait for the GPU's queued work, so that a timer measures it (CUDA runs asynchronously); no-op elsewhere."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)
 
@@ -113,13 +117,13 @@ def time_interleaved(steps: dict[str, Step], rounds: int = 5, device: torch.devi
     device = torch.device(device)
     for step in steps.values():
         step()
-    _synchronize(device)
+    synchronize(device)
     samples: dict[str, list[float]] = {name: [] for name in steps}
     for _ in range(rounds):
         for name, step in steps.items():
-            _synchronize(device)
+            synchronize(device)
             start = time.perf_counter()
             step()
-            _synchronize(device)
+            synchronize(device)
             samples[name].append(time.perf_counter() - start)
     return {name: statistics.median(values) for name, values in samples.items()}

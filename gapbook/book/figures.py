@@ -8,22 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import numpy as np
 from matplotlib.figure import Figure
 
-from gapbook.book.curves import distance_curve, metric_curve, plot_curve
+from gapbook.experiments import COLUMN_KEYS
 from gapbook.train import RunResult
 
-from .columns import COLUMN_KEYS
+from .curves import distance_curve, error_percent, metric_curve, plot_curve
 
 __all__ = ["COLUMN_COLORS", "plot_row"]
 
 COLUMN_COLORS: dict[str, str] = {"SB": "C0", "LB": "C3", "+LR": "C4", "+GBN": "C1", "+RA": "C2"}
 """The colour of each column in the book's figures."""
-
-
-def _error(accuracy: np.ndarray) -> np.ndarray:
-    return 100 * (1 - accuracy)
 
 
 def plot_row(runs: Mapping[str, Sequence[RunResult]], title: str) -> Figure:
@@ -37,8 +32,8 @@ def plot_row(runs: Mapping[str, Sequence[RunResult]], title: str) -> Figure:
     for key in (key for key in COLUMN_KEYS if key in runs):
         results, color = runs[key], COLUMN_COLORS[key]
         style = {"label": key, "color": color}
-        plot_curve(test_ax, metric_curve(results, "test_acc", x="iteration").map(_error), marker="o", **style)
-        plot_curve(train_ax, metric_curve(results, "train_acc", x="iteration").map(_error), **style)
+        plot_curve(test_ax, metric_curve(results, "test_acc", x="iteration").map(error_percent), marker="o", **style)
+        plot_curve(train_ax, metric_curve(results, "train_acc", x="iteration").map(error_percent), **style)
         plot_curve(distance_ax, distance_curve(results), **style)
     test_ax.set_ylabel("test error (%)")
     train_ax.set_ylabel("training error during the epoch (%)")
