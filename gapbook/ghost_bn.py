@@ -12,7 +12,7 @@ momentum m and ghost statistics s_1..s_k that is, in closed form,
 which is what is implemented (one matrix-vector product instead of k sequential updates), in the precision of
 the running statistics (float64 buffers get float64 weights; half-precision ones are updated in float32, as
 PyTorch's kernels do). The paper prints the update as ``mu_run = (1 - eta)^{|B_S|} mu_run + sum_i (1 - eta)^i
-eta mu_i``; the exponent |B_S| (the ghost size) should be k (the number of ghost batches), and the weights run
+eta mu_i``; the exponent ``|B_S|`` (the ghost size) should be k (the number of ghost batches), and the weights run
 the other way round, (1 - eta)^(k - i): the most recent ghost batch weighs most. With ``momentum=None``
 (cumulative average, as in ``nn.BatchNorm``) the closed form is r <- (n r + sum_l s_l) / (n + k), n being the
 number of batches tracked so far. At inference the running statistics are used, so the output does not depend
@@ -282,7 +282,7 @@ def ghost_batch_norm(
 ) -> Tensor:
     """Functional Ghost Batch Normalization, the counterpart of ``F.batch_norm``.
 
-    In training each contiguous ghost batch ``x.split(ghost_batch_size)`` of ``x`` (N, C, *) is normalized with
+    In training each contiguous ghost batch ``x.split(ghost_batch_size)`` of ``x`` ``(N, C, *)`` is normalized with
     its own mean and biased variance, and the running statistics (when given) receive one moving-average update
     per ghost batch. Otherwise (``training=False``) the running statistics normalize, as in BatchNorm.
     ``strategy`` picks the implementation: ``"fused"`` (one kernel for all ghost batches), ``"loop"`` (one call
@@ -404,7 +404,7 @@ class GhostBatchNorm3d(_GhostBatchNormMixin, nn.BatchNorm3d):
 
 
 class GhostBatchNormNd(_GhostBatchNormMixin, _BatchNorm):
-    """Ghost BN for any input (N, C, *) of at least 2 dimensions: what a ``nn.SyncBatchNorm`` is converted to.
+    """Ghost BN for any input ``(N, C, *)`` of at least 2 dimensions: what a ``nn.SyncBatchNorm`` is converted to.
 
     ``nn.SyncBatchNorm`` accepts every such input, so its replacement must too. Statistics are per process.
     """

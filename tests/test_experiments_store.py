@@ -204,3 +204,11 @@ def test_by_column_groups_outcomes_in_the_papers_order(data_root: str) -> None:
                          data_root=data_root, progress=False, echo=lambda line: None)  # fmt: skip
     grouped = by_column(outcomes)
     assert list(grouped) == ["SB", "LB"] and [r.seed for r in grouped["SB"]] == [0, 1]
+
+
+def test_reproduce_can_leave_missing_runs_missing(data_root: str, tmp_path: Path) -> None:
+    lines: list[str] = []
+    outcomes = reproduce("mnist-f1", "smoke", columns=["SB"], seeds=(0,), results_dir=tmp_path, data_root=data_root,
+                         progress=False, train_missing=False, echo=lines.append)  # fmt: skip
+    assert outcomes == [] and "missing (no stored result" in lines[-1]
+    assert not (tmp_path / "smoke").exists() or not list((tmp_path / "smoke").glob("*.json"))

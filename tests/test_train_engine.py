@@ -263,3 +263,16 @@ def test_train_model_returns_the_trained_network_and_initial_model_its_start(dat
     assert train(run).final_test_acc == result.final_test_acc  # train is train_model without the network
     with_ghosts = initial_model(run.replace(batch_size=64, ghost_batch_size=32))
     assert any(type(module).__name__ == "GhostBatchNorm1d" for module in with_ghosts.modules())
+
+
+def test_a_run_measures_how_well_its_final_weights_fit_the_training_set(data_root: str) -> None:
+    run = config(data_root, regime=regime(epochs=2))
+    result, trained = train_model(run)
+    assert result.final_train_acc is not None and 0.3 < result.final_train_acc <= 1
+    from gapbook.data import eval_loader, load_arrays
+
+    data = load_arrays("mnist", root=data_root)
+    policy = resolve_precision("fp32", torch.device("cpu"))
+    assert evaluate(trained, eval_loader(data, 64, split="train"), policy, top5=False).acc == result.final_train_acc
+    older = {k: v for k, v in result.to_dict().items() if k != "final_train_acc"}  # a result made before it existed
+    assert RunResult.from_dict(older).final_train_acc is None

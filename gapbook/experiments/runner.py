@@ -137,13 +137,16 @@ def reproduce(
     data_root: str | None = None,
     progress: bool = True,
     reset_momentum: bool = False,
+    train_missing: bool = True,
     echo: Callable[[str], None] = lambda line: print(line, flush=True),
 ) -> list[Outcome]:
     """Run row ``row_key`` at ``profile`` for ``columns`` x ``seeds``, reporting each run through ``echo``.
 
     Results go to ``<results_dir>/<profile>/``. ``data_root`` ``None`` means ``$GAPBOOK_DATA`` or the user cache,
     except at the smoke profile, whose synthetic data is written to a temporary folder. ``reset_momentum`` runs
-    the authors' variant of the engine, which zeroes the momentum buffers every epoch.
+    the authors' variant of the engine, which zeroes the momentum buffers every epoch. With ``train_missing``
+    false a run without a stored result is reported as missing and left out of the outcomes instead of trained
+    (e.g. a chapter at the paper's scale on a CPU, where one run takes hours).
     """
     if data_root is None and profile == "smoke":
         data_root = str(smoke_data_root())
@@ -158,6 +161,9 @@ def reproduce(
         config = planned.config
         head = f"[{index}/{len(runs)}] {planned.label}"
         stored = None if force else store.lookup(config)
+        if stored is None and not train_missing:
+            echo(f"{head}: missing (no stored result, and training it here was not asked for)")
+            continue
         if stored is None:
             verb = "resuming" if not force and store.checkpoint_path(config).exists() else "training"
             epochs = config.effective_regime().epochs

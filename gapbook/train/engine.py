@@ -233,6 +233,13 @@ class _Run:
             bar.close()
         return self._result(profile)
 
+    def _train_fit(self) -> float | None:
+        """The final weights' accuracy on the whole training split in evaluation mode (``None`` when not measured)."""
+        if self.diverged_at is not None or self.data.train_eval is None:
+            return None
+        sync_buffers(self.model)
+        return evaluate(self.model, self.data.train_eval, self.policy, top5=False).acc
+
     def _epoch(self, bar: tqdm) -> None:
         """One epoch: train, measure, evaluate when due, checkpoint when due."""
         epoch = self.epoch
@@ -391,6 +398,7 @@ class _Run:
             checkpoint_path=_absolute(path),
             created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             resumed_at_epochs=list(self.resumed_at),
+            final_train_acc=self._train_fit(),
         )
 
 

@@ -41,6 +41,8 @@ class RunData:
 
     ``eval_limit`` is the number of test samples this process counts (the distributed sampler of folder data sets
     pads the last slices with repeated samples, which must not be counted twice); ``None`` counts every sample.
+    ``train_eval`` is the whole training split in order and without augmentation, to measure how well the final
+    weights fit it (array data sets; ``None`` for image folders, where one more pass costs as much as an epoch).
     """
 
     train: Feed
@@ -49,6 +51,7 @@ class RunData:
     train_samples: int
     test_samples: int
     eval_limit: int | None
+    train_eval: Iterable[tuple[Tensor, Tensor]] | None = None
 
 
 class _FolderFeed:
@@ -117,10 +120,12 @@ def _array_data(config: TrainConfig, env: DistEnv, device: torch.device) -> RunD
         world_size=world_size,
         channels_last=channels_last,
     )
-    test = eval_loader(
-        data, config.batch_size, device=device, rank=rank, world_size=world_size, channels_last=channels_last
+    test, train_eval = (
+        eval_loader(data, config.batch_size, split=split, device=device, rank=rank, world_size=world_size,
+                    channels_last=channels_last)  # fmt: skip
+        for split in ("test", "train")
     )
-    return RunData(train, test, data.num_classes, len(data.y_train), len(data.y_test), None)
+    return RunData(train, test, data.num_classes, len(data.y_train), len(data.y_test), None, train_eval)
 
 
 def _folder_data(config: TrainConfig, env: DistEnv, device: torch.device) -> RunData:

@@ -64,6 +64,9 @@ class RunResult:
     accuracy, a diverged one with one) is refused when it is made or read.
     ``distance`` holds ``points_per_decade``, ``iterations`` and ``distances`` (see ``WeightDistance.to_dict``).
     ``resumed_at_epochs`` lists the epochs after which the run was continued from its checkpoint.
+    ``final_train_acc`` is the accuracy of the final weights on the whole training split in evaluation mode (how
+    well the run fits its training data; ``None`` for image folders, diverged runs and results made before it was
+    measured), unlike the epochs' ``train_acc``, a running average over the epoch in training mode.
     """
 
     config: dict[str, Any]
@@ -90,12 +93,13 @@ class RunResult:
     checkpoint_path: str | None
     created_at: str
     resumed_at_epochs: list[int] = field(default_factory=list)
+    final_train_acc: float | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}, got {self.status!r}")
         accuracies = {"final_test_acc": self.final_test_acc, "best_test_acc": self.best_test_acc,
-                      "final_test_top5": self.final_test_top5}  # fmt: skip
+                      "final_test_top5": self.final_test_top5, "final_train_acc": self.final_train_acc}  # fmt: skip
         for metrics in self.epochs:
             accuracies.update({f"epoch {metrics.epoch} {name}": getattr(metrics, name) for name in _EPOCH_ACCURACIES})
         for name, value in accuracies.items():
@@ -160,7 +164,10 @@ class RunResult:
     def from_dict(cls, data: dict[str, Any]) -> RunResult:
         """Inverse of :meth:`to_dict`."""
         known = {f.name for f in dataclasses.fields(cls)}
-        required = {f.name for f in dataclasses.fields(cls) if f.default_factory is dataclasses.MISSING}
+        required = {
+            f.name for f in dataclasses.fields(cls)
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        }  # fmt: skip
         missing = sorted(required - set(data))
         unknown = sorted(set(data) - known)
         if missing or unknown:
