@@ -171,3 +171,17 @@ def test_unknown_rows_and_profiles_are_refused_with_the_valid_ones() -> None:
         scale("mnist-f2", "mini")
     with pytest.raises(ValueError, match="unknown profile 'huge'; the profiles are smoke, mini, full"):
         scale("mnist-f1", "huge")
+
+
+def test_longer_sb_is_sb_stretched_like_ra() -> None:
+    from gapbook.experiments import longer_sb_config
+
+    sb, ra = experiment_config("mnist-f1", "SB", "mini"), experiment_config("mnist-f1", "+RA", "mini")
+    assert longer_sb_config("mnist-f1", "mini", 1) == sb
+    matched = longer_sb_config("mnist-f1", "mini", 16, seed=3)
+    assert matched.batch_size == sb.batch_size and matched.seed == 3 and matched.ghost_batch_size is None
+    assert matched.effective_regime().epochs == ra.effective_regime().epochs == 80
+    assert [p.start_epoch for p in matched.effective_regime().phases] == [0, 40, 60]
+    assert matched.eval_every == ra.eval_every and matched.config_hash() != sb.config_hash()
+    with pytest.raises(ValueError, match="factor must be an int >= 1"):
+        longer_sb_config("mnist-f1", "mini", 0)

@@ -10,6 +10,7 @@ about one row (its figure is :func:`gapbook.book.plot_row`).
 
 from .columns import COLUMN_KEYS, COLUMNS, Batches, Column, column, parse_columns
 from .configs import base_config, experiment_config
+from .controls import longer_sb_config
 from .profiles import PROFILE_VARIABLE, PROFILES, active_profile
 from .scales import Scale, scale, step_regime
 from .replay import replay_config
@@ -66,6 +67,7 @@ __all__ = [
     "experiment_config",
     "experiment_key",
     "extrapolated_seconds",
+    "longer_sb_config",
     "parse_columns",
     "phase_end_distance",
     "plan",
