@@ -266,7 +266,7 @@ def power_iteration(
 
     From a random unit v (drawn from a ``torch.Generator`` seeded with ``seed``), repeat w = H v,
     lambda = v . w, v = w / ||w|| until ``||H v - lambda v|| <= tol * |lambda|`` or ``max_iter`` products.
-    Convergence is linear in |lambda_2 / lambda_1|, so slow when the top eigenvalues are close; and at a point
+    Convergence is linear in ``|lambda_2 / lambda_1|``, so slow when the top eigenvalues are close; and at a point
     where H has a negative eigenvalue larger in magnitude than the top positive one, that negative eigenvalue is
     what is found. :func:`lanczos` has neither problem. See :func:`hessian_vector_product` for ``bn_mode``.
     """
@@ -381,7 +381,7 @@ def epsilon_sharpness(
     iterations of L-BFGS-B (SciPy); this implements projected sign-gradient ascent instead, with no dependency:
     y_0 is uniform in C (``torch.Generator`` seeded with ``seed``: at an exact stationary point the gradient at
     y = 0 vanishes and the ascent could not start), then ``steps`` times
-    ``y <- clip(y + step_fraction * r * sign(grad f(x + y)), -r, r)`` with r_i = epsilon * (|x_i| + 1), i.e.
+    ``y <- clip(y + step_fraction * r * sign(grad f(x + y)), -r, r)`` with ``r_i = epsilon * (|x_i| + 1)``, i.e.
     steepest ascent for the box's own norm, a fixed fraction of the box per step. The largest f(x + y) seen is
     kept. Every iterate lies in C, so the result is a lower bound on the metric (exact at a corner maximum, e.g.
     for a convex f). Their tables use epsilon = 1e-3 and 5e-4. See :func:`hessian_vector_product` for ``bn_mode``.
