@@ -60,7 +60,7 @@ def test_ctrl_c_without_checkpoints_says_so(
 def test_ctrl_c_in_reproduce_exits_130_with_the_same_command(
     synthetic_root: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("gapbook.experiments.runner.train", interrupt)
+    monkeypatch.setattr("gapbook.experiments.runner.train_model", interrupt)
     args = ["reproduce", "mnist-f1", "--profile", "smoke", "--results-dir", str(tmp_path), "--data-root", synthetic_root]
     assert main([*args, "--force"]) == 130
     error = capsys.readouterr().err

@@ -14,6 +14,7 @@ from gapbook.data import ArrayDataset, DatasetSpec
 from gapbook.data.sources import unavailable
 from gapbook.experiments import MISSING, ROW_KEYS, ResultStore, runner, write_synthetic_data
 from gapbook.experiments.profiles import PROFILE_VARIABLE
+from gapbook.train import initial_model, result_filename
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +60,7 @@ def test_reproduce_reports_each_run_and_a_summary(
 ) -> None:
     store = ResultStore(store_dir, "smoke")
     assert len(store.results()) == 4 and not any((store_dir / "smoke" / "checkpoints").iterdir())
-    monkeypatch.setattr(runner, "train", lambda *args, **kwargs: pytest.fail("a done run was trained"))
+    monkeypatch.setattr(runner, "train_model", lambda *args, **kwargs: pytest.fail("a done run was trained"))
     args = ["reproduce", "mnist-f1", "--profile", "smoke", "--columns", "lb,sb", "--seeds", "1,0"]
     assert main([*args, "--results-dir", str(store_dir), "--data-root", data_root]) == 0
     out = capsys.readouterr().out
@@ -181,3 +182,19 @@ def test_the_profile_defaults_to_the_environment(
     monkeypatch.setenv(PROFILE_VARIABLE, "full")
     assert main(["table", "--results-dir", str(tmp_path)]) == 0
     assert "gapbook's `full` profile" in capsys.readouterr().out
+
+
+def test_reproduce_keeps_the_final_weights_when_asked(
+    data_root: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    weights = tmp_path / "weights"
+    args = ["reproduce", "mnist-f1", "--profile", "smoke", "--columns", "SB", "--results-dir", str(tmp_path)]
+    assert main([*args, "--data-root", data_root, "--no-progress", "--keep-weights", str(weights)]) == 0
+    (result,) = ResultStore(tmp_path, "smoke").results()
+    (saved,) = weights.glob("*.pt")
+    assert saved.stem == Path(result_filename(result.train_config)).stem
+    model = initial_model(result.train_config)
+    model.load_state_dict(torch.load(saved, weights_only=True))
+    start = initial_model(result.train_config)
+    moved = torch.cat([(a - b).detach().flatten() for a, b in zip(model.parameters(), start.parameters())]).norm()
+    assert float(moved) == pytest.approx(result.distance["distances"][-1], rel=1e-4)

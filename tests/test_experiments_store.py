@@ -78,7 +78,7 @@ def test_the_store_re_uses_a_result_by_hash_and_force_recomputes(
     assert store.lookup(smoke(data_root, seed=1)) is None and store.lookup(smoke(data_root, col="LB")) is None
     assert not store.checkpoint_path(config).exists()  # removed once the result is stored
 
-    monkeypatch.setattr(runner, "train", lambda *args, **kwargs: pytest.fail("trained again"))
+    monkeypatch.setattr(runner, "train_model", lambda *args, **kwargs: pytest.fail("trained again"))
     assert run_config(config, store) == (result, "reused")
     monkeypatch.undo()
     again, action = run_config(config, store, force=True)

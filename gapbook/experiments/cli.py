@@ -108,6 +108,12 @@ def add_reproduce_command(commands: argparse._SubParsersAction) -> argparse.Argu
         help="show a progress bar per run (default: --progress)",
     )
     parser.add_argument(
+        "--keep-weights",
+        metavar="DIR",
+        help="keep the final weights of every run trained in DIR (<result name>.pt, a state_dict), e.g. to measure "
+        "the trained networks' sharpness (default: not kept)",
+    )
+    parser.add_argument(
         "--reset-momentum",
         action="store_true",
         help="zero the momentum buffers at the start of every epoch, as the authors' code did by rebuilding its "
@@ -183,6 +189,8 @@ def run_reproduce(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     try:
         check_folder(args.results_dir, "--results-dir")
+        if args.keep_weights is not None:
+            check_folder(args.keep_weights, "--keep-weights")
         outcomes = reproduce(
             args.row,
             args.profile or active_profile(),
@@ -194,6 +202,7 @@ def run_reproduce(args: argparse.Namespace) -> int:
             data_root=args.data_root,
             progress=args.progress,
             reset_momentum=args.reset_momentum,
+            weights_dir=args.keep_weights,
         )
     except (ValueError, OSError) as err:
         print(f"gapbook reproduce: error: {err}", file=sys.stderr)

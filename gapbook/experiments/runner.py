@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from gapbook.train import RunResult, TrainConfig, train
+from gapbook.train import RunResult, TrainConfig, result_filename, save_weights, train_model
 
 from .columns import COLUMN_KEYS, parse_columns
 from .configs import experiment_config
@@ -99,11 +99,19 @@ def plan(
     ]
 
 
-def run_config(config: TrainConfig, store: ResultStore, *, force: bool = False) -> tuple[RunResult, str]:
+def run_config(
+    config: TrainConfig,
+    store: ResultStore,
+    *,
+    force: bool = False,
+    weights_dir: str | os.PathLike[str] | None = None,
+) -> tuple[RunResult, str]:
     """The result of ``config``: re-used from ``store``, or trained (resuming its checkpoint) and stored.
 
     Returns the result and the action taken (one of :data:`ACTIONS`). With ``force`` the stored result and any
-    checkpoint are ignored and the run starts afresh. The checkpoint is removed once the result is stored.
+    checkpoint are ignored and the run starts afresh. The checkpoint is removed once the result is stored. With
+    ``weights_dir`` a trained run's final weights are kept there too (``<result name>.pt``, a ``state_dict``), for
+    measurements of the trained network such as its sharpness.
     """
     if not force:
         stored = store.lookup(config)
@@ -113,7 +121,9 @@ def run_config(config: TrainConfig, store: ResultStore, *, force: bool = False) 
     if force:
         checkpoint.unlink(missing_ok=True)
     resume = checkpoint.exists()
-    result = train(config.replace(checkpoint_path=str(checkpoint)), resume=resume, profile=store.profile)
+    result, model = train_model(config.replace(checkpoint_path=str(checkpoint)), resume=resume, profile=store.profile)
+    if weights_dir is not None:
+        save_weights(model, Path(weights_dir) / Path(result_filename(config)).with_suffix(".pt"))
     store.save(result)
     checkpoint.unlink(missing_ok=True)
     return result, "resumed" if resume else "trained"
@@ -138,6 +148,7 @@ def reproduce(
     progress: bool = True,
     reset_momentum: bool = False,
     train_missing: bool = True,
+    weights_dir: str | os.PathLike[str] | None = None,
     echo: Callable[[str], None] = lambda line: print(line, flush=True),
 ) -> list[Outcome]:
     """Run row ``row_key`` at ``profile`` for ``columns`` x ``seeds``, reporting each run through ``echo``.
@@ -146,7 +157,8 @@ def reproduce(
     except at the smoke profile, whose synthetic data is written to a temporary folder. ``reset_momentum`` runs
     the authors' variant of the engine, which zeroes the momentum buffers every epoch. With ``train_missing``
     false a run without a stored result is reported as missing and left out of the outcomes instead of trained
-    (e.g. a chapter at the paper's scale on a CPU, where one run takes hours).
+    (e.g. a chapter at the paper's scale on a CPU, where one run takes hours). With ``weights_dir`` the final
+    weights of every run trained are kept there (see :func:`run_config`).
     """
     if data_root is None and profile == "smoke":
         data_root = str(smoke_data_root())
@@ -168,7 +180,7 @@ def reproduce(
             verb = "resuming" if not force and store.checkpoint_path(config).exists() else "training"
             epochs = config.effective_regime().epochs
             echo(f"{head}: {verb} {config.model} at batch {config.batch_size} for {epochs:g} epoch(s)")
-            result, action = run_config(config, store, force=force)
+            result, action = run_config(config, store, force=force, weights_dir=weights_dir)
         else:
             result, action = stored, "reused"
         when = "when it ran" if action == "reused" else "of training"

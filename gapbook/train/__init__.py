@@ -7,7 +7,7 @@ its provenance); checkpoints let a killed run continue exactly where it stopped.
 from .checkpoint import CheckpointMismatchError
 from .config import TrainConfig
 from .distributed import DistEnv, default_device, process_group_from_env
-from .engine import initial_model, train, train_model
+from .engine import initial_model, save_weights, train, train_model
 from .evaluation import EvalMetrics, evaluate
 from .outputs import RunLockedError, UnsavedResultError
 from .precision import AmpPolicy, resolve_precision
@@ -33,6 +33,7 @@ __all__ = [
     "process_group_from_env",
     "resolve_precision",
     "result_filename",
+    "save_weights",
     "train",
     "train_model",
     "train_step",

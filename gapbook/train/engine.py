@@ -29,6 +29,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from gapbook.data import epoch_seed, get_spec
+from gapbook.support.atomic import atomic_write
 from gapbook.distance import WeightDistance
 from gapbook.ghost_bn import convert_ghost_batchnorm
 from gapbook.models import build
@@ -44,7 +45,7 @@ from .provenance import device_name, git_commit, versions
 from .results import EpochMetrics, RunResult, finite_or_none, result_filename
 from .step import train_step
 
-__all__ = ["CHECK_EVERY", "EXPLOSION_FACTOR", "initial_model", "train", "train_model"]
+__all__ = ["CHECK_EVERY", "EXPLOSION_FACTOR", "initial_model", "save_weights", "train", "train_model"]
 
 CHECK_EVERY = 20
 """Iterations between reads of the device-side sums (divergence check, progress bar)."""
@@ -99,6 +100,13 @@ def train_model(
         if output is not None and env.is_main:
             save_result(result, output)
     return result, run.model
+
+
+def save_weights(model: nn.Module, path: str | os.PathLike[str]) -> Path:
+    """Write ``model``'s ``state_dict`` to ``path`` atomically (read it back with ``torch.load(weights_only=True)``
+    into the network :func:`initial_model` builds); returns the path."""
+    state = {name: tensor.detach().cpu() for name, tensor in model.state_dict().items()}
+    return atomic_write(path, lambda f: torch.save(state, f))
 
 
 def initial_model(config: TrainConfig, device: torch.device | str = "cpu") -> nn.Module:
