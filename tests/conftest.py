@@ -1,4 +1,5 @@
-"""Fixtures shared by the tests: one CPU thread per test, and tiny synthetic data sets written once per session."""
+"""Fixtures shared by the tests: one CPU thread per test, tiny synthetic data sets written once per session, and
+the ``cuda`` mark (skipped without a GPU)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,12 @@ import torch
 
 from gapbook.experiments import write_synthetic_data
 from train_support import write_dataset
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip the tests marked ``cuda`` on a machine without a CUDA GPU."""
+    if item.get_closest_marker("cuda") is not None and not torch.cuda.is_available():
+        pytest.skip("needs a CUDA GPU (benchmarks/gpu_check.sh runs these on one)")
 
 
 @pytest.fixture(autouse=True)

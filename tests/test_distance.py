@@ -255,7 +255,7 @@ def test_any_dtype_is_measured_in_at_least_float32(dtype: torch.dtype) -> None:
     assert tracker.distances[0] == pytest.approx(expected, rel=1e-6)
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.cuda
 def test_cuda_steps_never_synchronize() -> None:
     model = _mlp().cuda()
     tracker = WeightDistance(model, per_layer=True)

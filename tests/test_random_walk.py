@@ -158,7 +158,7 @@ def test_bad_arguments_raise_clear_value_errors(call, message: str) -> None:  # 
         call()
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+@pytest.mark.cuda
 def test_walks_run_on_the_gpu() -> None:
     walk = random_field_walk(64, 1000, alpha=1.0, seed=0, device="cuda")
     assert walk.positions.shape == (len(log_times(1000)), 64, 2)

@@ -85,7 +85,7 @@ def test_clipping_bounds_the_update_when_asked() -> None:
     assert update.norm().item() > 100 * lr * clip
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.cuda
 def test_a_cuda_step_never_waits_for_the_device() -> None:
     model = tiny_model().cuda()
     x, y = (t.cuda() for t in batch(0))
