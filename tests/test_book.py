@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from gapbook.book import setup_cell
+
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
@@ -46,13 +48,50 @@ def test_chapter_is_committed_with_outputs(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", notebooks(), ids=lambda p: p.stem)
-def test_chapter_installs_gapbook_from_the_configured_repository_in_colab(path: Path) -> None:
+def test_chapter_starts_with_the_setup_cell_for_the_configured_repository(path: Path) -> None:
     notebook = json.loads(path.read_text())
     first_code = next(cell for cell in notebook["cells"] if cell["cell_type"] == "code")
-    source = "".join(first_code["source"])
-    assert "google.colab" in source
-    assert f"git+{CONFIG['repository']['url']}" in source
+    assert "".join(first_code["source"]) == setup_cell(CONFIG["repository"]["url"])
+    assert "hide-input" in first_code["metadata"].get("tags", [])
     assert notebook["metadata"].get("accelerator") == "GPU"
+
+
+@pytest.mark.parametrize("path", notebooks(), ids=lambda p: p.stem)
+def test_chapter_uses_only_the_public_api_and_finds_results_by_itself(path: Path) -> None:
+    sources = ["".join(cell["source"]) for cell in json.loads(path.read_text())["cells"] if cell["cell_type"] == "code"]
+    code = "\n".join(sources)
+    private = re.findall(r"from gapbook[\w.]* import [^\n]*\b_\w+|gapbook[\w.]*\._\w+", code)
+    assert private == [], f"{path.name} reaches past the public API: {private}"
+    assert not re.search(r"""["']results["']|Path\(["']results""", code), f"{path.name}: results by a relative path"
+
+
+def png_width(data: str) -> int:
+    """The width in pixels of a base64 PNG, from its IHDR chunk."""
+    import base64
+
+    return int.from_bytes(base64.b64decode(data[:64])[16:20], "big")
+
+
+@pytest.mark.parametrize("path", notebooks(), ids=lambda p: p.stem)
+def test_figures_fit_the_text_column(path: Path) -> None:
+    """A figure wider than the 688 px text column is shrunk to fit, and its text with it: figures are drawn at most
+    7 inches wide at 100 dpi (text of 10 pt stays about 10 px or more on the page)."""
+    cells = json.loads(path.read_text())["cells"]
+    widths = [png_width(output["data"]["image/png"]) for cell in cells if cell["cell_type"] == "code"
+              for output in cell["outputs"] if "image/png" in output.get("data", {})]  # fmt: skip
+    assert [width for width in widths if width > 720] == [], f"{path.name}: figures wider than the text column"
+
+
+@pytest.mark.parametrize("path", notebooks(), ids=lambda p: p.stem)
+def test_chapter_code_and_text_output_fit_the_column(path: Path) -> None:
+    cells = [cell for cell in json.loads(path.read_text())["cells"] if cell["cell_type"] == "code"]
+    long_code = [line for cell in cells for line in "".join(cell["source"]).splitlines() if len(line) > 79]
+    long_output = [
+        line for cell in cells for output in cell["outputs"] if output.get("output_type") == "stream"
+        for line in "".join(output["text"]).splitlines() if len(line) > 79
+    ]  # fmt: skip
+    assert long_code == [], f"{path.name}: code lines wider than 79 characters"
+    assert long_output == [], f"{path.name}: printed lines wider than 79 characters"
 
 
 def test_book_builds_offline_with_warnings_as_errors(tmp_path: Path) -> None:

@@ -299,6 +299,71 @@ def test_screenshot_of_a_chapter(open_page: object, capsys: pytest.CaptureFixtur
         print(f"\nscreenshot of {SCREENSHOT_PAGE}: {path}")
 
 
+def expand_everything(page: object) -> None:
+    """Open every collapsed cell and toggle, so that hidden code is measured as a reader who opens it sees it."""
+    page.evaluate(
+        """() => {
+            document.querySelectorAll('details').forEach(d => { d.open = true; });
+            document.querySelectorAll('.toggle-hidden').forEach(el => el.classList.remove('toggle-hidden'));
+        }"""
+    )
+
+
+@needs_chromium
+@pytest.mark.parametrize("name", toc_files())
+def test_nothing_scrolls_sideways_at_a_1280px_window(name: str, browser: object, server: str) -> None:
+    loaded = LoadedPage(browser)
+    try:
+        loaded.context.close()
+        loaded.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        loaded.page = loaded.context.new_page()
+        loaded.page.goto(f"{server}{name}.html", wait_until="load")
+        page = loaded.page
+        wait_for_mathjax(page)
+        wait_for_images(page)
+        expand_everything(page)
+        overflowing = page.evaluate(
+            """() => {
+                const found = [];
+                const root = document.documentElement;
+                if (root.scrollWidth > root.clientWidth + 1) found.push(`the page (${root.scrollWidth}px)`);
+                for (const el of document.querySelectorAll('main *')) {
+                    const overflow = getComputedStyle(el).overflowX;
+                    if (!['auto', 'scroll'].includes(overflow) || el.clientWidth === 0) continue;
+                    if (el.scrollWidth > el.clientWidth + 1) {
+                        const text = (el.innerText || '').trim().split('\\n')[0].slice(0, 60);
+                        found.push(`${el.tagName.toLowerCase()}.${el.className} ` +
+                                   `(${el.scrollWidth}px in ${el.clientWidth}px): ${text}`);
+                    }
+                }
+                return found;
+            }"""
+        )
+    finally:
+        loaded.close()
+    assert overflowing == [], f"{name}: scrolls sideways at 1280px: {overflowing}"
+
+
+@needs_chromium
+@pytest.mark.parametrize("name", [name for name in toc_files() if is_notebook(name)])
+def test_every_figure_has_a_number_a_caption_and_alt_text(name: str, open_page: object) -> None:
+    page = open_page(name).page
+    wait_for_images(page)
+    images = page.evaluate(
+        """() => [...document.querySelectorAll('main img')].map(img => {
+            const figure = img.closest('figure');
+            const caption = figure ? figure.querySelector('figcaption') : null;
+            return {src: img.src.split('/').pop(), alt: (img.getAttribute('alt') || '').trim(),
+                    caption: caption ? caption.innerText.trim() : '',
+                    number: caption ? !!caption.querySelector('.caption-number') : false};
+        })"""
+    )
+    assert images, f"{name}: no figure found"
+    assert [i["src"] for i in images if not i["caption"]] == [], f"{name}: figures without a caption"
+    assert [i["src"] for i in images if not i["number"]] == [], f"{name}: figures without a number"
+    assert [i["src"] for i in images if len(i["alt"]) < 20] == [], f"{name}: figures without a real alt text"
+
+
 def public_names() -> list[str]:
     """Every public name of the package that the API reference must document, fully qualified: everything the
     layers export, and the functions and classes of the experiments (whose many constants are data of Table 1)."""
