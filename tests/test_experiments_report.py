@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gapbook.book import COLUMN_COLORS, plot_row
+from gapbook.book import COLUMN_COLORS, ROW_QUANTITIES, plot_row
 from gapbook.experiments import (
     COLUMN_KEYS,
     ROW_KEYS,
@@ -74,9 +74,11 @@ def test_the_smoke_profile_has_no_settings_table() -> None:
 def test_the_settings_table_has_a_line_per_profile_and_column() -> None:
     text = settings_markdown("cifar10-c1")
     lines = text.strip().splitlines()
-    assert len(lines) == 2 + 2 * len(COLUMN_KEYS)
-    assert "| mini | +RA | 1,024 | 128 | 0.02828 | 128 | 16,384 | 2,048 |" in lines
-    assert "| full | LB | 4,096 | — | 0.01 | 200 | 50,000 | 2,400 |" in lines
+    assert "`mini` profile, 16,384 training images:" in lines and "`full` profile, 50,000 training images:" in lines
+    assert "| +RA | 1,024 | 128 | 0.02828 | 128 | 2,048 |" in lines
+    assert "| LB | 4,096 | — | 0.01 | 200 | 2,400 |" in lines
+    assert sum(line.startswith("| ") for line in lines) == 2 * (1 + len(COLUMN_KEYS))  # a narrow table per profile
+    assert text.startswith(settings_markdown("cifar10-c1", "mini")) and text.endswith(settings_markdown("cifar10-c1", "full"))
 
 
 def test_runs_are_gathered_per_column_and_seed(tmp_path: Path, data_root: str) -> None:
@@ -112,11 +114,13 @@ def test_the_row_figure_draws_every_column_given_in_three_panels(tmp_path: Path,
               for seed in (0, 1)]
         for key in ("SB", "+RA")
     }  # fmt: skip
-    figure = plot_row(runs, "smoke")
-    axes = figure.axes
-    assert len(axes) == 3 and all(ax.get_xscale() == "log" for ax in axes)
-    assert [text.get_text() for text in axes[0].get_legend().get_texts()] == ["SB", "+RA"]
-    means = [line for line in axes[2].get_lines() if line.get_label() == "+RA"]
+    for quantity in ROW_QUANTITIES:
+        figure = plot_row(runs, "smoke", quantity)
+        (ax,) = figure.axes
+        assert ax.get_xscale() == "log" and ax.get_ylabel() == ROW_QUANTITIES[quantity]
+        assert tuple(figure.get_size_inches()) == (7, 4)  # fits the book's text column
+        assert [text.get_text() for text in ax.get_legend().get_texts()] == ["SB", "+RA"]
+    means = [line for line in ax.get_lines() if line.get_label() == "+RA"]
     assert len(means) == 1 and means[0].get_color() == COLUMN_COLORS["+RA"]
     assert means[0].get_xdata()[-1] == runs["+RA"][0].distance["iterations"][-1]
     figure.savefig(tmp_path / "row.png")
@@ -126,6 +130,8 @@ def test_the_row_figure_draws_every_column_given_in_three_panels(tmp_path: Path,
 def test_the_row_figure_refuses_an_unknown_column() -> None:
     with pytest.raises(ValueError, match="unknown column"):
         plot_row({"XL": []}, "nothing")
+    with pytest.raises(ValueError, match="unknown quantity 'loss'"):
+        plot_row({}, "nothing", "loss")
 
 
 def test_speed_is_samples_over_wall_time_and_the_estimate_scales_it_to_the_full_row(data_root: str) -> None:

@@ -11,14 +11,21 @@ import torch
 from gapbook.fits import fit_log_power, fit_power
 from gapbook.random_walk import (
     BrownianPotential,
+    Exponent,
     FourierPotential,
+    FractionalPotential,
     Walk,
+    bootstrap,
+    exit_exponent,
+    fractional_walk,
     free_walk,
     lattice_walk,
+    log_exit_times,
     log_times,
     random_field_walk,
     sinai_mean_distance,
     sinai_walk,
+    walk_exponent,
 )
 
 
@@ -151,6 +158,19 @@ def test_sinai_walk_refuses_a_lattice_its_walkers_outgrow() -> None:
         (lambda: random_field_walk(4, 10, alpha=1.0, wavelengths=(50.0, 10.0)), "wavelengths"),
         (lambda: log_times(100, points_per_decade=0), "points_per_decade"),
         (lambda: lattice_walk(BrownianPotential.sample(4, 10), 5, 1, 10), "potential"),
+        (lambda: FractionalPotential.sample(4, 10, alpha=0.0), "alpha"),
+        (lambda: FractionalPotential.sample(4, 10, alpha=2.5), "alpha"),
+        (lambda: FractionalPotential.sample(4, 10, alpha=2.0, period=8), "period"),
+        (lambda: fractional_walk(4, 10, alpha=2.0), "half_width"),
+        (lambda: fractional_walk(4, 10, alpha=3.0), "alpha"),
+        (lambda: log_exit_times(BrownianPotential.sample(2, 10), temperature=0.0), "temperature"),
+        (lambda: bootstrap(np.mean, 0), "n_units"),
+        (lambda: bootstrap(np.mean, 4, confidence=1.0), "confidence"),
+        (lambda: walk_exponent(free_walk(4, 100), 50, 60), "fit needs 3"),
+        (lambda: walk_exponent(free_walk(4, 100), 2, 100, law="sqrt"), "law"),  # type: ignore[arg-type]
+        (lambda: exit_exponent(np.ones((4, 100)), 1, 100), "r_min"),
+        (lambda: exit_exponent(np.ones((4, 100)), 10, 200), "r_max"),
+        (lambda: exit_exponent(np.ones((4, 100)), 90, 100, points_per_decade=5), "radii"),
     ],
 )
 def test_bad_arguments_raise_clear_value_errors(call, message: str) -> None:  # type: ignore[no-untyped-def]
@@ -163,3 +183,121 @@ def test_walks_run_on_the_gpu() -> None:
     walk = random_field_walk(64, 1000, alpha=1.0, seed=0, device="cuda")
     assert walk.positions.shape == (len(log_times(1000)), 64, 2)
     assert sinai_walk(64, 1000, seed=0, device="cuda").positions.shape[1:] == (64, 1)
+
+
+@pytest.mark.parametrize("alpha", [0.5, 1.0, 1.5])
+def test_fractional_potential_has_increments_sigma_squared_r_to_the_alpha_at_every_distance(alpha: float) -> None:
+    potential = FractionalPotential.sample(400, 1024, alpha, sigma=0.5, generator=torch.Generator().manual_seed(0))
+    values = potential.values.double()
+    assert potential.table.shape == (400, 2 * 1024 + 3)
+    assert torch.all(potential.values[:, 1024] == 0)  # U(0) = 0
+    assert torch.all(torch.isinf(potential.table[:, [0, -1]]))
+    for lag in (1, 10, 100, 1000):
+        increments = ((values[:, lag:] - values[:, :-lag]) ** 2).mean().item()
+        # exact in law; 400 potentials estimate it to a few percent at the largest lag
+        assert increments / (0.25 * lag**alpha) == pytest.approx(1.0, abs=0.1), (alpha, lag, increments)
+
+
+def test_fractional_potentials_drawn_together_are_independent() -> None:
+    # walkers 2k and 2k + 1 share one FFT (its real and imaginary parts): their difference must have twice the
+    # variogram of each, as for independent fields
+    values = FractionalPotential.sample(400, 256, 1.5, generator=torch.Generator().manual_seed(1)).values.double()
+    lag = 100
+    difference = values[0::2] - values[1::2]
+    ratio = (difference[:, 256 + lag] ** 2).mean().item() / (2 * lag**1.5)
+    assert ratio == pytest.approx(1.0, abs=0.2), ratio
+
+
+def test_alpha_two_potential_is_smooth_with_a_logarithmic_correction() -> None:
+    potential = FractionalPotential.sample(200, 512, 2.0, sigma=2.0, generator=torch.Generator().manual_seed(0))
+    values = potential.values.double()
+    variogram = {lag: ((values[:, lag:] - values[:, :-lag]) ** 2).mean().item() for lag in (1, 10, 100)}
+    assert variogram[1] == pytest.approx(4.0, rel=0.05)  # sigma^2 per step
+    # grows almost as r^2, but slower: r^2 log(period / r)
+    for short, long in ((1, 10), (10, 100)):
+        growth = variogram[long] / variogram[short]
+        assert 10**1.6 < growth < 100, (short, long, growth)
+    assert variogram[100] / 100**2 < variogram[10] / 10**2 < variogram[1]
+
+
+def test_exit_times_without_a_potential_are_r_squared() -> None:
+    flat = BrownianPotential(table=torch.cat([torch.full((2, 1), math.inf), torch.zeros(2, 41),
+                                              torch.full((2, 1), math.inf)], dim=1), half_width=20)
+    assert np.allclose(np.exp(log_exit_times(flat, temperature=0.7)), np.arange(1, 21) ** 2)
+
+
+def test_exit_times_match_simulated_first_passages() -> None:
+    potential = FractionalPotential.sample(1, 12, 1.5, generator=torch.Generator().manual_seed(3))
+    temperature, radius = 0.8, 6
+    exact = math.exp(log_exit_times(potential, temperature)[0, radius - 1])
+    # the first passage of 8000 Metropolis walkers on that potential, as lattice_walk moves them
+    rng = np.random.default_rng(0)
+    energy = potential.values[0].double().numpy()
+    position, steps = np.zeros(8000, dtype=np.int64), np.zeros(8000)
+    running = np.ones(8000, dtype=bool)
+    step = 0
+    while running.any():
+        step += 1
+        moving = np.flatnonzero(running)
+        proposal = position[moving] + rng.choice([-1, 1], moving.size)
+        rise = energy[proposal + 12] - energy[position[moving] + 12]
+        position[moving] = np.where(rise <= temperature * rng.exponential(size=moving.size), proposal,
+                                    position[moving])
+        out = moving[np.abs(position[moving]) >= radius]
+        steps[out], running[out] = step, False
+    error = steps.std() / math.sqrt(steps.size)
+    assert abs(steps.mean() - exact) < 4 * error, (steps.mean(), exact, error)
+
+
+def test_exit_times_are_finite_for_astronomically_long_waits() -> None:
+    potential = FractionalPotential.sample(4, 2000, 2.0, generator=torch.Generator().manual_seed(0))
+    log_tau = log_exit_times(potential, temperature=0.1)
+    assert np.isfinite(log_tau).all()
+    assert log_tau[:, -1].max() > 1000  # waits of more than e^1000 steps
+    assert np.all(np.diff(log_tau, axis=1) >= -1e-9)  # a wider interval takes longer to leave
+
+
+def test_sinai_exit_exponent_is_two() -> None:
+    # Brownian potentials (alpha = 1): r ~ (ln t)^2; at T = 0.5 and these radii the exponent is 2 within 0.15
+    potentials = BrownianPotential.sample(256, 2048, generator=torch.Generator().manual_seed(0))
+    beta = exit_exponent(log_exit_times(potentials, temperature=0.5), 200, n_resamples=200)
+    assert abs(beta.estimate - 2) < 0.15 and beta.low < beta.estimate < beta.high, beta
+
+
+def test_bootstrap_interval_of_a_mean_covers_it() -> None:
+    values = np.random.default_rng(0).normal(3.0, 1.0, 400)
+    interval = bootstrap(lambda rows: values[rows].mean(), values.size, n_resamples=500, seed=1)
+    assert interval.estimate == pytest.approx(values.mean())
+    # the percentile interval of a mean is about +-1.96 standard errors
+    assert interval.high - interval.low == pytest.approx(2 * 1.96 / math.sqrt(400), rel=0.2)
+    assert 3.0 in interval and 2.0 not in interval
+    assert bootstrap(lambda rows: values[rows].mean(), values.size, n_resamples=500, seed=1) == interval
+    assert str(Exponent(1.234, 1.1, 1.3, 0.95, 10)) == "1.23 (95% interval 1.10 to 1.30)"
+
+
+def test_exit_exponent_recovers_a_known_law() -> None:
+    # ln E[tau_r] = c r^(1 / beta) with beta = 4/3, scattered by potential
+    radii = np.arange(1, 1001)
+    scale = np.random.default_rng(0).lognormal(0.0, 0.3, size=(300, 1))
+    beta = exit_exponent(scale * 2.0 * radii ** 0.75, 10, n_resamples=300)
+    assert beta.estimate == pytest.approx(4 / 3, rel=1e-6)
+    assert beta.low <= 4 / 3 <= beta.high
+
+
+def test_walk_exponent_of_a_free_walk_is_one_half() -> None:
+    walk = free_walk(1000, 10**4, seed=2)
+    p = walk_exponent(walk, 10, 10**4, law="power", n_resamples=300)
+    assert 0.5 in p and p.high - p.low < 0.05, p
+    # on a log-log-of-t scale a free walk is steep: its beta keeps growing
+    assert walk_exponent(walk, 10**3, 10**4, n_resamples=100).estimate > 2
+
+
+def test_fractional_walk_is_reproducible_and_stays_on_its_lattice() -> None:
+    walk = fractional_walk(16, 2000, alpha=1.5, temperature=0.5, seed=4)
+    again = fractional_walk(16, 2000, alpha=1.5, temperature=0.5, seed=4)
+    assert np.array_equal(walk.positions, again.positions)
+    assert not np.array_equal(walk.positions, fractional_walk(16, 2000, alpha=1.5, temperature=0.5, seed=5).positions)
+    smooth = fractional_walk(16, 2000, alpha=2.0, temperature=0.5, half_width=4000, seed=0)
+    assert smooth.positions.shape == (len(log_times(2000)), 16, 1)
+    with pytest.raises(RuntimeError, match="half_width"):
+        fractional_walk(64, 2000, alpha=2.0, temperature=2.0, half_width=4, seed=0)

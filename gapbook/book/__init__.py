@@ -3,7 +3,7 @@ that brings them into a fresh runtime, curves of runs over seeds and their figur
 
 from .colab import REPOSITORY_VARIABLE, setup_cell
 from .curves import AXES, METRICS, Curve, distance_curve, error_percent, metric_curve, plot_curve
-from .figures import COLUMN_COLORS, plot_row
+from .figures import COLUMN_COLORS, ROW_QUANTITIES, plot_row
 from .paths import BOOK_VARIABLE, book_root, results_dir
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "COLUMN_COLORS",
     "METRICS",
     "REPOSITORY_VARIABLE",
+    "ROW_QUANTITIES",
     "Curve",
     "book_root",
     "distance_curve",

@@ -1,4 +1,4 @@
-"""The figure of one row of Table 1: every column's runs against optimizer updates, as the paper's Figure 2 does.
+"""The figures of one row of Table 1: every column's runs against optimizer updates, as the paper's Figure 2 does.
 
 Plotting against updates rather than epochs puts +RA (ceil(LB / SB) times the epochs) on the same axis as SB,
 and shows LB, +LR and +GBN stopping after a fraction of SB's updates.
@@ -15,33 +15,43 @@ from gapbook.train import RunResult
 
 from .curves import distance_curve, error_percent, metric_curve, plot_curve
 
-__all__ = ["COLUMN_COLORS", "plot_row"]
+__all__ = ["COLUMN_COLORS", "ROW_QUANTITIES", "plot_row"]
 
 COLUMN_COLORS: dict[str, str] = {"SB": "C0", "LB": "C3", "+LR": "C4", "+GBN": "C1", "+RA": "C2"}
 """The colour of each column in the book's figures."""
 
 
-def plot_row(runs: Mapping[str, Sequence[RunResult]], title: str) -> Figure:
-    """Test error, training error and ||w_t - w_0|| of each column's runs (every seed thin, the mean thick, a band of
-    one standard deviation) against updates on a log axis; ``runs`` maps column keys to their runs."""
+ROW_QUANTITIES: dict[str, str] = {
+    "test_error": "test error (%)",
+    "train_error": "training error during the epoch (%)",
+    "distance": r"$\|w_t - w_0\|$",
+}
+"""What :func:`plot_row` can draw, with its axis label."""
+
+
+def plot_row(runs: Mapping[str, Sequence[RunResult]], title: str, quantity: str = "test_error") -> Figure:
+    """One quantity (a key of :data:`ROW_QUANTITIES`) of each column's runs (every seed thin, the mean thick, a band
+    of one standard deviation) against updates on a log axis, in a figure that fits the book's text column;
+    ``runs`` maps column keys to their runs."""
     unknown = sorted(set(runs) - set(COLUMN_KEYS))
     if unknown:
         raise ValueError(f"unknown column(s) {unknown}; the columns are {', '.join(COLUMN_KEYS)}")
-    figure = Figure(figsize=(14, 4.2), layout="constrained")
-    test_ax, train_ax, distance_ax = figure.subplots(1, 3)
+    if quantity not in ROW_QUANTITIES:
+        raise ValueError(f"unknown quantity {quantity!r}; choose one of {', '.join(ROW_QUANTITIES)}")
+    figure = Figure(figsize=(7, 4), layout="constrained")
+    ax = figure.subplots()
     for key in (key for key in COLUMN_KEYS if key in runs):
-        results, color = runs[key], COLUMN_COLORS[key]
-        style = {"label": key, "color": color}
-        plot_curve(test_ax, metric_curve(results, "test_acc", x="iteration").map(error_percent), marker="o", **style)
-        plot_curve(train_ax, metric_curve(results, "train_acc", x="iteration").map(error_percent), **style)
-        plot_curve(distance_ax, distance_curve(results), **style)
-    test_ax.set_ylabel("test error (%)")
-    train_ax.set_ylabel("training error during the epoch (%)")
-    distance_ax.set_ylabel(r"$\|w_t - w_0\|$")
-    for ax in (test_ax, train_ax, distance_ax):
-        ax.set_xscale("log")
-        ax.set_xlabel("updates")
-        ax.grid(alpha=0.3, which="both")
-    test_ax.legend()
-    figure.suptitle(title)
+        results, style = runs[key], {"label": key, "color": COLUMN_COLORS[key]}
+        if quantity == "distance":
+            plot_curve(ax, distance_curve(results), **style)
+        else:
+            metric = "test_acc" if quantity == "test_error" else "train_acc"
+            curve = metric_curve(results, metric, x="iteration").map(error_percent)
+            plot_curve(ax, curve, marker="o" if quantity == "test_error" else None, **style)
+    ax.set_ylabel(ROW_QUANTITIES[quantity])
+    ax.set_xscale("log")
+    ax.set_xlabel("updates")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    ax.set_title(title)
     return figure

@@ -79,20 +79,26 @@ def column_settings(row_key: str, profile: str) -> list[ColumnSetting]:
     return settings
 
 
-def settings_markdown(row_key: str, profiles: Sequence[str] = ("mini", "full")) -> str:
-    """A Markdown table of every column of row ``row_key`` at each of ``profiles``."""
-    lines = [
-        "| Profile | Column | Batch | Ghost batch | Peak learning rate | Epochs | Training images | Updates |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for profile in profiles:
-        for setting in column_settings(row_key, profile):
+def settings_markdown(row_key: str, profiles: str | Sequence[str] = ("mini", "full")) -> str:
+    """Markdown tables of every column of row ``row_key``, one narrow table per profile of ``profiles``."""
+    chosen = (profiles,) if isinstance(profiles, str) else tuple(profiles)
+    blocks = []
+    for profile in chosen:
+        settings = column_settings(row_key, profile)
+        lines = [
+            f"`{profile}` profile, {settings[0].train_images:,} training images:",
+            "",
+            "| Column | Batch | Ghost batch | Peak LR | Epochs | Updates |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for setting in settings:
             ghost = "—" if setting.ghost_batch_size is None else f"{setting.ghost_batch_size:,}"
             lines.append(
-                f"| {profile} | {setting.column} | {setting.batch:,} | {ghost} | {setting.peak_lr:.4g} | "
-                f"{setting.epochs:g} | {setting.train_images:,} | {setting.updates:,} |"
+                f"| {setting.column} | {setting.batch:,} | {ghost} | {setting.peak_lr:.4g} | {setting.epochs:g} | "
+                f"{setting.updates:,} |"
             )
-    return "\n".join(lines) + "\n"
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"
 
 
 def row_runs(results_dir: str | os.PathLike[str], row_key: str, profile: str) -> dict[str, list[RunResult]]:
