@@ -66,7 +66,8 @@ def test_the_table_names_each_data_set_by_its_spec(tmp_path: Path) -> None:
     markdown = render(tmp_path, "mini")
     for key in ROW_KEYS:
         entry = row(key)
-        assert f"| `{key}` | {entry.label} on {DATASETS[entry.dataset].title} | paper |" in markdown
+        assert entry.title.startswith(f"{entry.label} on {DATASETS[entry.dataset].title}")
+        assert f"| {entry.title} | SB | " in markdown
 
 
 @pytest.mark.parametrize("key", ROW_KEYS)

@@ -12,7 +12,7 @@ import torch
 from gapbook.cli import main
 from gapbook.data import ArrayDataset, DatasetSpec
 from gapbook.data.sources import unavailable
-from gapbook.experiments import MISSING, ROW_KEYS, ResultStore, runner, write_synthetic_data
+from gapbook.experiments import COLUMN_KEYS, MISSING, ROW_KEYS, ResultStore, runner, write_synthetic_data
 from gapbook.experiments.profiles import PROFILE_VARIABLE
 from gapbook.train import initial_model, result_filename
 
@@ -92,13 +92,16 @@ def table_lines(store_dir: Path, fmt: str, capsys: pytest.CaptureFixture[str]) -
 def test_the_table_shows_our_cells_and_marks_missing_ones(store_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text = table_lines(store_dir, "markdown", capsys)
     lines = text.splitlines()
-    mnist = lines[lines.index(next(line for line in lines if line.startswith("| `mnist-f1`"))) + 1]
-    cells = [cell.strip() for cell in mnist.strip("|").split("|")]
-    assert cells[2] == "smoke" and "(n=2)" in cells[3] and "(n=2)" in cells[4] and cells[5:] == [MISSING] * 3
-    assert "| `cifar10-resnet44` | ResNet44 on CIFAR-10 | paper |" in text and "ResNet44 (He et al. 2016)" in text
-    assert "| 98.27 | 97.05 | 97.55 | 97.6 | 98.53 |" in text and "57.1 (?) | 41.23 (?) | 53.25 (?) | 53.93 |" in text
-    assert text.count("smoke: not run yet") == len(ROW_KEYS) - 1 and "decoded from JPEG" in text
-    assert f"| {MISSING} | {MISSING} | {MISSING} | {MISSING} | {MISSING} |" in text
+    assert "| Network | Column | Paper | `smoke` |" in lines
+    start = lines.index(next(line for line in lines if line.startswith("| F1 on MNIST | SB |")))
+    cells = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[start : start + 5]]
+    assert [c[1] for c in cells] == list(COLUMN_KEYS) and [c[2] for c in cells] == ["98.27", "97.05", "97.55", "97.6",
+                                                                                   "98.53"]  # fmt: skip
+    assert "(n=2)" in cells[0][3] and "(n=2)" in cells[1][3] and [c[3] for c in cells[2:]] == [MISSING] * 3
+    assert "| ResNet44 on CIFAR-10 | SB | 92.83 | — |" in text and "ResNet44 (He et al. 2016)" in text
+    assert "| AlexNet on ImageNet, LB 8192 | SB | 57.1 (?) | — |" in text and "|  | LB | 41.23 (?) | — |" in text
+    assert "decoded from JPEG" in text
+    assert text.count(f"| {MISSING} |") == 5 * len(ROW_KEYS) - 2
 
     rows = list(csv.DictReader(io.StringIO(table_lines(store_dir, "csv", capsys))))
     assert len(rows) == 5 * len(ROW_KEYS)

@@ -102,8 +102,8 @@ def test_the_phase_end_distance_is_the_last_logged_point_of_the_first_learning_r
 
 def test_the_row_table_shows_one_row_and_marks_missing_results(tmp_path: Path) -> None:
     text = row_markdown(tmp_path, "cifar10-c1", "mini")
-    assert "`cifar10-c1`" in text and "`mnist-f1`" not in text
-    assert "mini: not run yet" in text and text.count("—") >= len(COLUMN_KEYS)
+    assert "C1 on CIFAR-10" in text and "F1 on MNIST" not in text and "`cifar10-c1`" in text
+    assert "| `mini` |" in text and text.count("| — |") == len(COLUMN_KEYS)
     assert "decoded from JPEG" in text
     assert "decoded from JPEG" not in row_markdown(tmp_path, "mnist-f1", "mini")
 
@@ -150,12 +150,13 @@ def test_speed_is_samples_over_wall_time_and_the_estimate_scales_it_to_the_full_
 def test_short_runs_are_labelled_cost_only_in_the_table(tmp_path: Path, data_root: str) -> None:
     assert scale("cifar10-resnet44", "mini").cost_only and scale("cifar10-vgg", "mini").cost_only
     assert not scale("cifar10-c1", "mini").cost_only and not scale("cifar10-resnet44", "full").cost_only
-    assert "mini: not run yet" in row_markdown(tmp_path, "cifar10-resnet44", "mini")
+    assert "†" not in row_markdown(tmp_path, "cifar10-resnet44", "mini")
     config = experiment_config("cifar10-resnet44", "SB", "mini", data_root=data_root, progress=False)
     result = train(experiment_config("cifar10-resnet44", "SB", "smoke", data_root=data_root, progress=False))
     stored = dataclasses.replace(result, config=config.to_dict(), config_hash=config.config_hash())
     ResultStore(tmp_path, "mini").save(stored)  # a smoke run filed as the mini SB run, for the label only
-    assert "| mini: short run, cost only |" in row_markdown(tmp_path, "cifar10-resnet44", "mini")
+    text = row_markdown(tmp_path, "cifar10-resnet44", "mini")
+    assert "(n=1) † |" in text and "† A short run that measures cost" in text
     lines = {tuple(line.split(",")[:4]): line for line in render(tmp_path, "mini", "csv").splitlines()}
     assert lines["cifar10-resnet44", "ResNet44", "cifar10", "SB"].endswith(",true")
     assert lines["cifar10-c1", "C1", "cifar10", "SB"].endswith(",false")

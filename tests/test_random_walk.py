@@ -183,6 +183,8 @@ def test_walks_run_on_the_gpu() -> None:
     walk = random_field_walk(64, 1000, alpha=1.0, seed=0, device="cuda")
     assert walk.positions.shape == (len(log_times(1000)), 64, 2)
     assert sinai_walk(64, 1000, seed=0, device="cuda").positions.shape[1:] == (64, 1)
+    smooth = FractionalPotential.sample(8, 100, 2.0, generator=torch.Generator(device="cuda").manual_seed(0))
+    assert np.isfinite(log_exit_times(smooth, temperature=0.5)).all()
 
 
 @pytest.mark.parametrize("alpha", [0.5, 1.0, 1.5])

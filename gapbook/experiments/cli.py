@@ -52,6 +52,14 @@ def _seeds(text: str) -> tuple[int, ...]:
     return check_seeds(seeds)
 
 
+def _profiles(text: str) -> tuple[str, ...]:
+    chosen = tuple(dict.fromkeys(part.strip().lower() for part in text.split(",") if part.strip()))
+    unknown = [name for name in chosen if name not in PROFILES]
+    if not chosen or unknown:
+        raise ValueError(f"profiles must be some of {', '.join(PROFILES)} separated by commas, got {text!r}")
+    return chosen
+
+
 def _threads(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise ValueError(f"threads must be an int >= 1, got {text!r}")
@@ -144,11 +152,17 @@ def add_table_command(commands: argparse._SubParsersAction) -> argparse.Argument
     parser = commands.add_parser(
         "table",
         help="print Table 1 with our stored results beside the paper's",
-        description="Print every row and column of Table 1: the paper's accuracy and ours at a profile (mean ± "
-        "sample standard deviation over the stored seeds, and their number n). A cell without a stored result is "
-        "shown as missing (—), never estimated.",
+        description="Print every row and column of Table 1: the paper's accuracy and ours at one or more profiles "
+        "side by side (mean ± sample standard deviation over the stored seeds, and their number n). A cell without "
+        "a stored result is shown as missing (—), never estimated.",
     )
-    parser.add_argument("--profile", choices=PROFILES, help=_PROFILE_HELP)
+    parser.add_argument(
+        "--profile",
+        type=_argument_type(_profiles, "profiles"),
+        metavar="LIST",
+        help=f"comma-separated profiles among {', '.join(PROFILES)}, shown side by side, e.g. full,mini (default: "
+        f"${PROFILE_VARIABLE}, else full with a GPU, mini without)",
+    )
     parser.add_argument("--format", choices=FORMATS, default="markdown", help="output format (default: markdown)")
     parser.add_argument(
         "--results-dir", default=DEFAULT_RESULTS, metavar="DIR", help=f"the results store (default: {DEFAULT_RESULTS})"

@@ -128,10 +128,13 @@ def phase_end_distance(result: RunResult) -> PhaseEnd:
     return PhaseEnd(int(phase.iterations[-1]), float(phase.distances[-1]), result.high_lr_updates)
 
 
-def row_markdown(results_dir: str | os.PathLike[str], row_key: str, profile: str) -> str:
-    """Row ``row_key`` of Table 1 as Markdown: the paper's five numbers beside ours at ``profile``, with notes."""
+def row_markdown(
+    results_dir: str | os.PathLike[str], row_key: str, profiles: str | Sequence[str] = ("full", "mini")
+) -> str:
+    """Row ``row_key`` of Table 1 as Markdown: the paper's five numbers beside ours at ``profiles``, with notes."""
     key = row(row_key).key
-    return to_markdown([cell for cell in comparison(results_dir, profile) if cell.row == key], profile)
+    chosen = (profiles,) if isinstance(profiles, str) else tuple(profiles)
+    return to_markdown([cell for profile in chosen for cell in comparison(results_dir, profile) if cell.row == key])
 
 
 def samples_per_second(result: RunResult) -> float:

@@ -10,9 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
-
-from gapbook.data import DATASETS
 
 from .columns import COLUMN_KEYS
 from .configs import experiment_config
@@ -34,10 +33,11 @@ CIFAR10_NOTE = (
 
 @dataclass(frozen=True)
 class Cell:
-    """One cell of Table 1: the paper's accuracy (%) and, when any run is stored, the summary of ours."""
+    """One cell of Table 1 at one profile: the paper's accuracy (%) and, when any run is stored, the summary of ours."""
 
     row: str
     column: str
+    profile: str
     paper: float
     paper_uncertain: bool
     ours: Summary | None
@@ -52,7 +52,7 @@ def comparison(results_dir: str | os.PathLike[str], profile: str) -> list[Cell]:
         for column in COLUMN_KEYS:
             runs = groups.get(experiment_key(experiment_config(key, column, profile)), [])
             ours = summarize(runs) if runs else None
-            cells.append(Cell(key, column, entry.paper_value(column), column in entry.uncertain, ours))
+            cells.append(Cell(key, column, profile, entry.paper_value(column), column in entry.uncertain, ours))
     return cells
 
 
@@ -60,65 +60,74 @@ def _paper_text(cell: Cell) -> str:
     return f"{cell.paper:g} (?)" if cell.paper_uncertain else f"{cell.paper:g}"
 
 
+def _ours_text(cell: Cell) -> str:
+    """Our number of a cell: mean ± std (n), marked † for a short run that measures cost only."""
+    if cell.ours is None:
+        return MISSING
+    return f"{cell.ours}{' †' if scale(cell.row, cell.profile).cost_only else ''}"
+
+
 def _setting(row_key: str, profile: str) -> str:
     chosen = scale(row_key, profile)
     batches = chosen.batches
     data = "all training images" if chosen.train_size is None else f"{chosen.train_size:,} training images"
     return (
-        f"`{row_key}`: SB {batches.small} / LB {batches.large}, ghost {batches.ghost_batch_size}, {chosen.regime.epochs:g} "
-        f"epoch(s) (+RA {chosen.adapted_epochs:g}), {data}"
+        f"`{row_key}`: SB {batches.small} / LB {batches.large}, ghost {batches.ghost_batch_size}, "
+        f"{chosen.regime.epochs:g} epoch(s) (+RA {chosen.adapted_epochs:g}), {data}"
     )
 
 
-def _source(row_key: str, profile: str, ran: bool) -> str:
-    """How our line of a row is labelled: the profile, saying when nothing ran or the runs measure cost only."""
-    if not ran:
-        return f"{profile}: not run yet"
-    return f"{profile}: short run, cost only" if scale(row_key, profile).cost_only else profile
+def _profiles(cells: list[Cell]) -> list[str]:
+    return list(dict.fromkeys(cell.profile for cell in cells))
 
 
-def to_markdown(cells: list[Cell], profile: str) -> str:
-    """The comparison as a Markdown table, with its notes and the settings of the profile."""
+def to_markdown(cells: list[Cell]) -> str:
+    """The comparison as a Markdown table, one line per row and column (so that it stays narrow), the paper's
+    number beside ours at each profile of ``cells``, with notes and the settings of each profile."""
+    profiles = _profiles(cells)
+    names = ", ".join(f"`{profile}`" for profile in profiles)
     lines = [
         f"Final test accuracy (%): the paper (the authors' NeurIPS 2017 poster: LB 4096, or 8192 where the row "
-        f"says so, ghost 128) beside gapbook's `{profile}` profile (mean ± sample standard deviation over seeds, "
-        f"n runs). {MISSING} marks a result not run yet.",
+        f"says so, ghost 128) beside gapbook's {names} profile{'s' if len(profiles) > 1 else ''} (mean ± sample "
+        f"standard deviation over seeds, n runs). {MISSING} marks a result not run yet.",
         "",
-        "| Row | Network | Source | " + " | ".join(COLUMN_KEYS) + " |",
-        "|---|---|---|" + "---:|" * len(COLUMN_KEYS),
+        "| Network | Column | Paper | " + " | ".join(f"`{profile}`" for profile in profiles) + " |",
+        "|---|---|---:|" + "---:|" * len(profiles),
     ]
-    for key in ROW_KEYS:
-        entry = row(key)
-        own = [cell for cell in cells if cell.row == key]
-        if not own:
-            continue
-        name = f"{entry.label} on {DATASETS[entry.dataset].title}"
-        lines.append(f"| `{key}` | {name} | paper | " + " | ".join(map(_paper_text, own)) + " |")
-        ran = any(cell.ours is not None for cell in own)
-        ours = [MISSING if cell.ours is None else str(cell.ours) for cell in own]
-        lines.append(f"| | | {_source(key, profile, ran)} | " + " | ".join(ours) + " |")
-    shown = [row(key) for key in dict.fromkeys(cell.row for cell in cells)]
+    by_key = {(cell.row, cell.column, cell.profile): cell for cell in cells}
+    shown_rows = list(dict.fromkeys(cell.row for cell in cells))
+    for key in shown_rows:
+        name = row(key).title
+        for index, column in enumerate(COLUMN_KEYS):
+            first = by_key[(key, column, profiles[0])]
+            ours = " | ".join(_ours_text(by_key[(key, column, profile)]) for profile in profiles)
+            lines.append(f"| {name if index == 0 else ''} | {column} | {_paper_text(first)} | {ours} |")
+    shown = [row(key) for key in shown_rows]
     sources: dict[str, dict[str, None]] = {}  # citation -> the networks from it, in the table's order
     for entry in shown:
         sources.setdefault(entry.citation, {})[entry.label] = None
     notes = ["- The networks: " + "; ".join(f"{', '.join(nets)} ({source})" for source, nets in sources.items()) + "."]
     if any(cell.paper_uncertain for cell in cells):
         notes.append(f"- (?) {POSTER_CAVEAT}")
+    if any(cell.ours is not None and scale(cell.row, cell.profile).cost_only for cell in cells):
+        notes.append("- † A short run that measures cost and proves the plumbing: its accuracy says nothing about the "
+                     "paper's claims.")  # fmt: skip
     if any(entry.dataset == "cifar10" for entry in shown):
         notes.append(f"- {CIFAR10_NOTE}")
     lines += ["", "Notes:", "", *notes]
-    lines += [
-        "",
-        f"Settings of the `{profile}` profile (how each differs from the paper: "
-        f"`gapbook.experiments.scale(row, {profile!r}).differences`):",
-        "",
-    ]
-    lines += [f"- {_setting(key, profile)}" for key in ROW_KEYS if any(cell.row == key for cell in cells)]
+    for profile in profiles:
+        lines += [
+            "",
+            f"Settings of the `{profile}` profile (how each differs from the paper: "
+            f"`gapbook.experiments.scale(row, {profile!r}).differences`):",
+            "",
+        ]
+        lines += [f"- {_setting(key, profile)}" for key in shown_rows]
     return "\n".join(lines) + "\n"
 
 
-def to_csv(cells: list[Cell], profile: str) -> str:
-    """The comparison as CSV, one line per cell; a missing result has empty mean and std and n = 0.
+def to_csv(cells: list[Cell]) -> str:
+    """The comparison as CSV, one line per cell and profile; a missing result has empty mean and std and n = 0.
 
     ``seconds_per_run`` is the mean training time of the cell's runs, as each measured it; ``cost_only`` says
     that the profile's runs of the row are short runs that measure cost, not the paper's claims.
@@ -141,21 +150,24 @@ def to_csv(cells: list[Cell], profile: str) -> str:
                 cell.column,
                 f"{cell.paper:g}",
                 str(cell.paper_uncertain).lower(),
-                profile,
+                cell.profile,
                 "" if ours is None or ours.mean is None else f"{ours.mean:.4f}",
                 "" if ours is None or ours.std is None else f"{ours.std:.4f}",
                 0 if ours is None else ours.n,
                 0 if ours is None else ours.diverged,
                 "" if ours is None else f"{ours.wall_time / (ours.n + ours.diverged):.1f}",
-                str(scale(cell.row, profile).cost_only).lower(),
+                str(scale(cell.row, cell.profile).cost_only).lower(),
             ]
         )
     return out.getvalue()
 
 
-def render(results_dir: str | os.PathLike[str], profile: str, fmt: str = "markdown") -> str:
-    """The whole comparison at ``profile`` in format ``fmt`` (markdown or csv)."""
+def render(results_dir: str | os.PathLike[str], profiles: str | Sequence[str], fmt: str = "markdown") -> str:
+    """The whole comparison at ``profiles`` (one, or several side by side) in format ``fmt`` (markdown or csv)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; the formats are {', '.join(FORMATS)}")
-    cells = comparison(results_dir, profile)
-    return to_markdown(cells, profile) if fmt == "markdown" else to_csv(cells, profile)
+    chosen = (profiles,) if isinstance(profiles, str) else tuple(profiles)
+    if not chosen:
+        raise ValueError("no profile given; give one or more of smoke, mini, full")
+    cells = [cell for profile in chosen for cell in comparison(results_dir, profile)]
+    return to_markdown(cells) if fmt == "markdown" else to_csv(cells)

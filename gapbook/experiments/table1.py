@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gapbook.data import DATASETS
 from gapbook.models import model_info
 from gapbook.regime import Regime
 from gapbook.train import ASSUMPTIONS, authors_regime
@@ -61,6 +62,13 @@ class Row:
     def label(self) -> str:
         """The network as Table 1 names it, e.g. ``"F1"``."""
         return model_info(self.model).label
+
+    @property
+    def title(self) -> str:
+        """The row as the book names it, e.g. ``"F1 on MNIST"`` (``", LB 8192"`` added where the large batch is not
+        the paper's usual 4096)."""
+        batch = "" if self.large_batch == 4096 else f", LB {self.large_batch}"
+        return f"{self.label} on {DATASETS[self.dataset].title}{batch}"
 
     @property
     def citation(self) -> str:
