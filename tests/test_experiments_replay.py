@@ -11,12 +11,13 @@ within 1%, relative.
 from __future__ import annotations
 
 import os
+import statistics
 from pathlib import Path
 
 import pytest
 
 from gapbook.data import ENV_VAR
-from gapbook.experiments import ResultStore, replay_config
+from gapbook.experiments import ResultStore, experiment_config, replay_config
 from gapbook.train import train
 
 RESULTS = Path(__file__).resolve().parents[1] / "book" / "results"
@@ -39,3 +40,28 @@ def test_the_committed_replay_run_is_reproduced_from_scratch() -> None:
     assert [e.train_loss for e in rerun.epochs] == pytest.approx([e.train_loss for e in committed.epochs], rel=0.01)
     assert rerun.distance["iterations"] == committed.distance["iterations"]
     assert rerun.distance["distances"][-1] == pytest.approx(committed.distance["distances"][-1], rel=0.01)
+
+
+def test_a_whole_committed_mini_run_lands_inside_the_committed_seed_distribution(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """SB of the MNIST row at mini, seed 0, re-run from scratch (about a minute on one thread): on another machine
+    its floating-point path differs and SGD amplifies that, so it need not match its committed JSON bit for bit;
+    but a drift larger than the spread between seeds would change what the book claims, so the re-run must lie
+    within three standard deviations of the committed seeds' mean."""
+    root = os.environ.get(ENV_VAR)
+    if not root or not (Path(root) / "mnist.npz").is_file():
+        pytest.skip(f"{ENV_VAR} does not point at a folder with mnist.npz")
+    store = ResultStore(RESULTS, "mini")
+    config = experiment_config("mnist-f1", "SB", "mini", seed=0, data_root=root, progress=False)
+    seeds = [100 * r.final_test_acc for r in store.runs_of(config) if r.final_test_acc is not None]
+    committed = store.lookup(config)
+    assert committed is not None and len(seeds) >= 3, "the MNIST row's SB runs at mini are not committed"
+    rerun = train(config)
+    spread = statistics.stdev(seeds)
+    drift = 100 * (rerun.final_test_acc - committed.final_test_acc)
+    with capsys.disabled():
+        print(f"\nre-run of mnist-f1 SB seed 0 at mini: {100 * rerun.final_test_acc:.2f}% (committed "
+              f"{100 * committed.final_test_acc:.2f}%, drift {drift:+.2f} points; seeds {statistics.fmean(seeds):.2f} "
+              f"± {spread:.2f}, n={len(seeds)})")  # fmt: skip
+    assert abs(100 * rerun.final_test_acc - statistics.fmean(seeds)) <= 3 * spread, (rerun.final_test_acc, seeds)
