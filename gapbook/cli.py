@@ -12,7 +12,7 @@ import torch
 import gapbook
 from gapbook import models
 from gapbook.data.root import ENV_VAR, data_root
-from gapbook.experiments.cli import add_reproduce_command, add_table_command
+from gapbook.experiments.cli import add_minima_command, add_reproduce_command, add_table_command
 from gapbook.experiments.profiles import PROFILE_VARIABLE, active_profile
 from gapbook.train.cli import add_train_command
 
@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_train_command(commands)
     add_reproduce_command(commands)
     add_table_command(commands)
+    add_minima_command(commands)
     return parser
 
 

@@ -640,8 +640,15 @@ class Exponent:
     def __contains__(self, value: float) -> bool:
         return self.low <= value <= self.high
 
+    def __format__(self, spec: str) -> str:
+        """The three numbers in the float format ``spec`` (``.2f`` when empty): ``f"{beta:.3f}"``."""
+        spec = spec or ".2f"
+        return (
+            f"{self.estimate:{spec}} ({100 * self.confidence:g}% interval {self.low:{spec}} to {self.high:{spec}})"
+        )
+
     def __str__(self) -> str:
-        return f"{self.estimate:.2f} ({100 * self.confidence:g}% interval {self.low:.2f} to {self.high:.2f})"
+        return format(self, "")
 
 
 def bootstrap(

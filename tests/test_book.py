@@ -60,7 +60,7 @@ def test_chapter_starts_with_the_setup_cell_for_the_configured_repository(path: 
 def test_chapter_uses_only_the_public_api_and_finds_results_by_itself(path: Path) -> None:
     sources = ["".join(cell["source"]) for cell in json.loads(path.read_text())["cells"] if cell["cell_type"] == "code"]
     code = "\n".join(sources)
-    private = re.findall(r"from gapbook[\w.]* import [^\n]*\b_\w+|gapbook[\w.]*\._\w+", code)
+    private = re.findall(r"from gapbook[\w.]* import [^\n]*\b_(?!_)\w+|gapbook[\w.]*\._(?!_)\w+", code)
     assert private == [], f"{path.name} reaches past the public API: {private}"
     assert not re.search(r"""["']results["']|Path\(["']results""", code), f"{path.name}: results by a relative path"
 

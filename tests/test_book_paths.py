@@ -39,3 +39,13 @@ def test_the_setup_cell_clones_the_configured_repository() -> None:
     assert "import gapbook" not in cell  # it runs before gapbook is installed
     compile(cell, "setup cell", "exec")
     assert max(len(line) for line in cell.splitlines()) <= 80  # fits the text column without scrolling
+
+
+def test_a_listing_shows_public_source_only() -> None:
+    from gapbook import scale_lr
+    from gapbook.book import listing
+    from gapbook.ghost_bn import _check_eps
+
+    assert "def scale_lr" in listing(scale_lr).data
+    with pytest.raises(ValueError, match="is private"):
+        listing(_check_eps)

@@ -275,6 +275,7 @@ def test_bootstrap_interval_of_a_mean_covers_it() -> None:
     assert 3.0 in interval and 2.0 not in interval
     assert bootstrap(lambda rows: values[rows].mean(), values.size, n_resamples=500, seed=1) == interval
     assert str(Exponent(1.234, 1.1, 1.3, 0.95, 10)) == "1.23 (95% interval 1.10 to 1.30)"
+    assert f"{Exponent(0.5012, 0.498, 0.504, 0.95, 10):.3f}" == "0.501 (95% interval 0.498 to 0.504)"
 
 
 def test_exit_exponent_recovers_a_known_law() -> None:

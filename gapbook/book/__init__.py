@@ -4,6 +4,7 @@ that brings them into a fresh runtime, curves of runs over seeds and their figur
 from .colab import REPOSITORY_VARIABLE, setup_cell
 from .curves import AXES, METRICS, Curve, distance_curve, error_percent, metric_curve, plot_curve
 from .figures import COLUMN_COLORS, ROW_QUANTITIES, plot_row
+from .listing import listing
 from .paths import BOOK_VARIABLE, book_root, results_dir
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "book_root",
     "distance_curve",
     "error_percent",
+    "listing",
     "metric_curve",
     "plot_curve",
     "plot_row",

@@ -15,13 +15,17 @@ import torch
 from .profiles import PROFILE_VARIABLE, PROFILES, active_profile
 from gapbook.train.outputs import check_folder
 
+from gapbook.train import result_filename
+
 from .columns import COLUMN_KEYS, parse_columns
+from .minima import MinimaStore, MinimumSettings, measure_minimum
+from .report import row_runs
 from .runner import ACTIONS, Outcome, check_seeds, reproduce
 from .summary import summarize
 from .table import FORMATS, render
 from .table1 import ROW_KEYS, row
 
-__all__ = ["add_reproduce_command", "add_table_command", "run_reproduce", "run_table"]
+__all__ = ["add_minima_command", "add_reproduce_command", "add_table_command", "run_minima", "run_reproduce", "run_table"]
 
 DEFAULT_RESULTS = "book/results"
 T = TypeVar("T")
@@ -145,6 +149,59 @@ def _reproduce_hint(args: argparse.Namespace, argv: list[str]) -> str:
         "finished runs are stored and the interrupted one keeps its last checkpoint; continue with: "
         + shlex.join(["gapbook", *command])
     )
+
+
+def add_minima_command(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register ``minima`` on a sub-command collection; returns its parser."""
+    parser = commands.add_parser(
+        "minima",
+        help="measure the sharpness of the minima a row's stored runs reached, from their kept weights",
+        description="For every stored run of a row at a profile whose final weights are in --weights (kept by "
+        "gapbook reproduce --keep-weights), measure the top eigenvalues of the training-loss Hessian and Keskar's "
+        "epsilon-sharpness on a fixed training sample (BatchNorm in evaluation mode), and store each measurement "
+        "beside the run's result, in <results-dir>/<profile>/minima/. Measured runs are skipped.",
+    )
+    parser.add_argument("row", type=_argument_type(lambda text: row(text).key, "row"), metavar="ROW",
+                        help=f"the row: {', '.join(ROW_KEYS)}")  # fmt: skip
+    parser.add_argument("--profile", choices=PROFILES, help=_PROFILE_HELP)
+    parser.add_argument("--weights", required=True, metavar="DIR", help="the folder of the kept final weights")
+    parser.add_argument(
+        "--results-dir", default=DEFAULT_RESULTS, metavar="DIR", help=f"the results store (default: {DEFAULT_RESULTS})"
+    )
+    parser.add_argument("--samples", type=_argument_type(_threads, "samples"), default=MinimumSettings.samples,
+                        metavar="N", help=f"training samples measured on (default: {MinimumSettings.samples})")  # fmt: skip
+    parser.add_argument("--data-root", metavar="DIR", help="folder holding the data sets (default: $GAPBOOK_DATA)")
+    parser.add_argument("--threads", type=_argument_type(_threads, "threads"), metavar="N",
+                        help="CPU threads of PyTorch (default: PyTorch's)")  # fmt: skip
+    parser.set_defaults(run=run_minima)
+    return parser
+
+
+def run_minima(args: argparse.Namespace) -> int:
+    """Run ``gapbook minima``; bad input is reported in one line with exit status 2."""
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    profile = args.profile or active_profile()
+    try:
+        weights = Path(args.weights)
+        if not weights.is_dir():
+            raise ValueError(f"--weights {weights} is not a folder of kept weights (gapbook reproduce --keep-weights)")
+        minima = MinimaStore(args.results_dir, profile)
+        settings = MinimumSettings(samples=args.samples)
+        runs = [run for runs in row_runs(args.results_dir, args.row, profile).values() for run in runs]
+        for run in runs:
+            kept = weights / Path(result_filename(run.train_config)).with_suffix(".pt")
+            if minima.lookup(run) is not None or not kept.is_file():
+                print(f"{result_filename(run.train_config)}: {'measured' if kept.is_file() else 'no kept weights'}")
+                continue
+            measured = measure_minimum(run, kept, settings, data_root=args.data_root)
+            minima.save(measured)
+            print(f"{measured.result_name}: top eigenvalue {measured.top_eigenvalue:.4g}, epsilon-sharpness "
+                  f"{measured.epsilon_sharpness:.4g}% ({measured.wall_time:.0f} s)")  # fmt: skip
+    except (ValueError, OSError) as err:
+        print(f"gapbook minima: error: {err}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def add_table_command(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
