@@ -11,6 +11,7 @@ about one row (its figure is :func:`gapbook.book.plot_row`).
 from .columns import COLUMN_KEYS, COLUMNS, Batches, Column, column, parse_columns
 from .configs import base_config, experiment_config
 from .controls import longer_sb_config
+from .minima import MinimaStore, MinimumMeasurement, MinimumSettings, measure_minimum
 from .profiles import PROFILE_VARIABLE, PROFILES, active_profile
 from .scales import Scale, scale, step_regime
 from .replay import replay_config
@@ -39,6 +40,9 @@ __all__ = [
     "COLUMNS",
     "COLUMN_KEYS",
     "MISSING",
+    "MinimaStore",
+    "MinimumMeasurement",
+    "MinimumSettings",
     "POSTER_CAVEAT",
     "PROFILES",
     "PROFILE_VARIABLE",
@@ -68,6 +72,7 @@ __all__ = [
     "experiment_key",
     "extrapolated_seconds",
     "longer_sb_config",
+    "measure_minimum",
     "parse_columns",
     "phase_end_distance",
     "plan",
