@@ -51,6 +51,7 @@ class Difference:
     low: float
     high: float
     df: float
+    unit: str = "points"
 
     @property
     def estimate(self) -> float:
@@ -70,13 +71,17 @@ class Difference:
     def __str__(self) -> str:
         verdict = "shown" if self.shown else "not shown at this scale"
         return (
-            f"{self.estimate:+.2f} points, {100 * self.confidence:g}% interval [{self.low:+.2f}, {self.high:+.2f}] "
+            f"{self.estimate:+.2f}{' ' + self.unit if self.unit else ''}, {100 * self.confidence:g}% interval "
+            f"[{self.low:+.2f}, {self.high:+.2f}] "
             f"({verdict}; Welch, n = {self.a.n} and {self.b.n})"
         )
 
 
-def welch_interval(a: Sequence[float], b: Sequence[float], confidence: float = 0.95) -> Difference:
-    """The ``confidence`` interval of mean(a) - mean(b) by Welch's t method (unequal variances).
+def welch_interval(
+    a: Sequence[float], b: Sequence[float], confidence: float = 0.95, unit: str = "points"
+) -> Difference:
+    """The ``confidence`` interval of mean(a) - mean(b) by Welch's t method (unequal variances), in ``unit`` (as
+    printed; accuracies in points by default, "" for a quantity without one).
 
     The standard error is sqrt(s_a^2 / n_a + s_b^2 / n_b) and the degrees of freedom those of the
     Welch-Satterthwaite equation; with two constant samples the interval is the difference itself.
@@ -88,7 +93,7 @@ def welch_interval(a: Sequence[float], b: Sequence[float], confidence: float = 0
     error = math.sqrt(va + vb)
     difference = first.mean - second.mean
     if error == 0:
-        return Difference(first, second, confidence, difference, difference, math.inf)
+        return Difference(first, second, confidence, difference, difference, math.inf, unit)
     df = (va + vb) ** 2 / (va**2 / (first.n - 1) + vb**2 / (second.n - 1))
     half = float(student_t.ppf(0.5 + confidence / 2, df)) * error
-    return Difference(first, second, confidence, difference - half, difference + half, df)
+    return Difference(first, second, confidence, difference - half, difference + half, df, unit)

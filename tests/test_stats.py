@@ -69,3 +69,9 @@ def test_bad_samples_are_refused(a: list[float], b: list[float], confidence: flo
 
 def test_a_sample_prints_mean_std_and_n() -> None:
     assert str(Sample.of([1.0, 2.0, 3.0])) == "2.00 ± 1.00 (n=3)"
+
+
+def test_the_unit_is_printed_as_asked() -> None:
+    assert str(welch_interval([1.0, 2.0], [0.0, 0.5])).startswith("+1.25 points, 95% interval")
+    assert str(welch_interval([1.0, 2.0], [0.0, 0.5], unit="")).startswith("+1.25, 95% interval")
+    assert "+1.25 nats" in str(welch_interval([1.0, 2.0], [0.0, 0.5], unit="nats"))

@@ -22,6 +22,8 @@ from gapbook.ghost_bn import (
     ChunkLoopGhostBatchNorm,
     GhostBatchNorm1d,
     GhostBatchNorm2d,
+    GhostBatchNorm3d,
+    GhostBatchNormNd,
     Strategy,
     convert_ghost_batchnorm,
 )
@@ -40,7 +42,7 @@ def with_strategy(model: nn.Module, strategy: Strategy) -> nn.Module:
     Both strategies give the same results, so their cost is the only difference to measure. Returns ``model``.
     """
     for module in model.modules():
-        if isinstance(module, (GhostBatchNorm1d, GhostBatchNorm2d)):
+        if isinstance(module, (GhostBatchNorm1d, GhostBatchNorm2d, GhostBatchNorm3d, GhostBatchNormNd)):
             module.strategy = strategy
     return model
 
