@@ -26,7 +26,7 @@ def test_the_dry_run_passes_every_step_and_records_its_provenance(tmp_path: Path
     provenance = json.loads((out / "provenance.txt").read_text())
     assert provenance["torch"] and "commit" in provenance and provenance["gpu"] is None
     assert list((out / "results" / "smoke").glob("f1-mnist-*.json")), "the MNIST row left no results"
-    assert "| `mnist-f1` |" in (out / "table.txt").read_text()
+    assert "| F1 on MNIST | SB |" in (out / "table.txt").read_text()
     assert "cuda" in (out / "tests.txt").read_text()  # the CUDA tests were collected
 
 
