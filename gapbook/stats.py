@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Sequence, Sized
 from dataclasses import dataclass
 
 from scipy.stats import t as student_t
 
-__all__ = ["Difference", "Sample", "welch_interval"]
+__all__ = ["Difference", "Sample", "enough_for_interval", "welch_interval"]
 
 
 @dataclass(frozen=True)
@@ -97,3 +97,8 @@ def welch_interval(
     df = (va + vb) ** 2 / (va**2 / (first.n - 1) + vb**2 / (second.n - 1))
     half = float(student_t.ppf(0.5 + confidence / 2, df)) * error
     return Difference(first, second, confidence, difference - half, difference + half, df, unit)
+
+
+def enough_for_interval(*samples: Sized) -> bool:
+    """Whether every one of ``samples`` holds two values or more, so that :func:`welch_interval` can compare them."""
+    return all(len(sample) >= 2 for sample in samples)

@@ -76,3 +76,15 @@ def test_plot_curve_draws_each_seed_the_mean_and_a_band() -> None:
     np.testing.assert_allclose(line.get_ydata(), [1, 2, 3, 4])
     assert line.get_label() == "three seeds"
     plt.close(fig)
+
+
+def test_plain_log_ticks_label_a_log_axis_with_plain_numbers() -> None:
+    from gapbook.book import plain_log_ticks
+
+    fig, ax = plt.subplots()
+    ax.set_yscale("log")
+    plain_log_ticks(ax.yaxis)
+    major, minor = ax.yaxis.get_major_formatter(), ax.yaxis.get_minor_formatter()
+    assert [major(value, 0) for value in (1, 10, 100)] == ["1", "10", "100"]
+    assert [minor(value, 0) for value in (2, 3, 5, 20, 40)] == ["2", "", "5", "20", ""]
+    plt.close(fig)

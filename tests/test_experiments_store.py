@@ -24,6 +24,7 @@ from gapbook.experiments import (
     reproduce,
     run_config,
     runner,
+    stored_or_trained,
     summarize,
     write_synthetic_data,
 )
@@ -84,6 +85,15 @@ def test_the_store_re_uses_a_result_by_hash_and_force_recomputes(
     again, action = run_config(config, store, force=True)
     assert action == "trained" and again.created_at >= result.created_at
     assert [e.train_loss for e in again.epochs] == [e.train_loss for e in result.epochs]
+
+
+def test_stored_or_trained_trains_a_missing_run_only_when_asked(data_root: str, tmp_path: Path) -> None:
+    store = ResultStore(tmp_path, "smoke")
+    config = smoke(data_root)
+    assert stored_or_trained(config, store, train_missing=False) is None and store.lookup(config) is None
+    result = stored_or_trained(config, store, train_missing=True)
+    assert result is not None and store.lookup(config) == result
+    assert stored_or_trained(config, store, train_missing=False) == result
 
 
 def test_a_run_with_a_checkpoint_resumes_from_it(data_root: str, tmp_path: Path) -> None:

@@ -185,3 +185,26 @@ def test_longer_sb_is_sb_stretched_like_ra() -> None:
     assert matched.eval_every == ra.eval_every and matched.config_hash() != sb.config_hash()
     with pytest.raises(ValueError, match="factor must be an int >= 1"):
         longer_sb_config("mnist-f1", "mini", 0)
+
+
+def test_each_scale_names_the_seeds_the_book_runs_with() -> None:
+    mnist = scale("mnist-f1", "mini")
+    assert mnist.seeds_of("SB") == mnist.seeds_of("+RA") == (0, 1, 2, 3, 4)
+    full = scale("mnist-f1", "full")
+    assert full.seeds_of("LB") == (0, 1, 2) and full.seeds_of("+RA") == (0,)
+    assert scale("cifar10-c1", "mini").seeds_of("+GBN") == (0, 1, 2)
+    assert all(scale(key, "smoke").seeds_of(col) == (0,) for key in ROW_KEYS for col in COLUMN_KEYS)
+    with pytest.raises(ValueError, match=r"unknown column '\+BN'; the columns are SB, LB, \+LR, \+GBN, \+RA"):
+        mnist.seeds_of("+BN")
+
+
+@pytest.mark.parametrize("key", ["mnist-f1", "cifar10-c1"])
+def test_the_stored_mini_rows_hold_exactly_the_seeds_their_scale_names(key: str) -> None:
+    from gapbook.book import results_dir
+    from gapbook.experiments import row_runs
+
+    stored = row_runs(results_dir(), key, "mini")
+    chosen = scale(key, "mini")
+    assert {col: sorted(r.seed for r in runs) for col, runs in stored.items()} == {
+        col: list(chosen.seeds_of(col)) for col in COLUMN_KEYS
+    }

@@ -1,11 +1,13 @@
 """What the book's chapters use beyond the package's mechanisms: where the book and its results are, the setup cell
-that brings them into a fresh runtime, curves of runs over seeds and their figures."""
+that brings them into a fresh runtime, curves of runs over seeds and their figures, and printed text folded to
+the page."""
 
 from .colab import REPOSITORY_VARIABLE, setup_cell
 from .curves import AXES, METRICS, Curve, distance_curve, error_percent, metric_curve, plot_curve
-from .figures import COLUMN_COLORS, ROW_QUANTITIES, plot_row
+from .figures import COLUMN_COLORS, ROW_QUANTITIES, plain_log_ticks, plot_row
 from .listing import listing
 from .paths import BOOK_VARIABLE, book_root, results_dir
+from .text import WIDTH, interval_text, mean_std, say, wrapped
 
 __all__ = [
     "AXES",
@@ -14,14 +16,20 @@ __all__ = [
     "METRICS",
     "REPOSITORY_VARIABLE",
     "ROW_QUANTITIES",
+    "WIDTH",
     "Curve",
     "book_root",
     "distance_curve",
     "error_percent",
+    "interval_text",
     "listing",
+    "mean_std",
     "metric_curve",
+    "plain_log_ticks",
     "plot_curve",
     "plot_row",
     "results_dir",
+    "say",
     "setup_cell",
+    "wrapped",
 ]

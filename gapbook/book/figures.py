@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from matplotlib.axis import Axis
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from gapbook.experiments import COLUMN_KEYS
 from gapbook.train import RunResult
 
 from .curves import distance_curve, error_percent, metric_curve, plot_curve
 
-__all__ = ["COLUMN_COLORS", "ROW_QUANTITIES", "plot_row"]
+__all__ = ["COLUMN_COLORS", "ROW_QUANTITIES", "plain_log_ticks", "plot_row"]
 
 COLUMN_COLORS: dict[str, str] = {"SB": "C0", "LB": "C3", "+LR": "C4", "+GBN": "C1", "+RA": "C2"}
 """The colour of each column in the book's figures."""
@@ -55,3 +57,10 @@ def plot_row(runs: Mapping[str, Sequence[RunResult]], title: str, quantity: str 
     ax.legend()
     ax.set_title(title)
     return figure
+
+
+def plain_log_ticks(axis: Axis) -> None:
+    """Label a log-scaled ``axis`` (e.g. ``ax.yaxis``) with plain numbers: 1, 2, 5, 10, 20, 50, ... instead of
+    powers of ten, which read poorly over a range of less than two decades."""
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.set_minor_formatter(FuncFormatter(lambda value, _: f"{value:g}" if f"{value:.1e}"[0] in "25" else ""))

@@ -26,7 +26,7 @@ from .report import (
     samples_per_second,
     settings_markdown,
 )
-from .runner import ACTIONS, Outcome, PlannedRun, by_column, plan, reproduce, run_config
+from .runner import ACTIONS, Outcome, PlannedRun, by_column, plan, reproduce, run_config, stored_or_trained
 from .store import ResultStore, StoreError, experiment_key
 from .summary import Summary, accuracies, compare, summarize
 from .synthetic import smoke_data_root, write_synthetic_data
@@ -88,6 +88,7 @@ __all__ = [
     "settings_markdown",
     "smoke_data_root",
     "step_regime",
+    "stored_or_trained",
     "summarize",
     "to_csv",
     "to_markdown",

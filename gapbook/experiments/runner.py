@@ -20,7 +20,7 @@ from .store import ResultStore
 from .synthetic import smoke_data_root
 from .table1 import row
 
-__all__ = ["ACTIONS", "Outcome", "PlannedRun", "by_column", "check_seeds", "plan", "reproduce", "run_config"]
+__all__ = ["ACTIONS", "Outcome", "PlannedRun", "by_column", "check_seeds", "plan", "reproduce", "run_config", "stored_or_trained"]
 
 ACTIONS: tuple[str, ...] = ("reused", "trained", "resumed")
 """What happened to a planned run: its stored result was re-used, it was trained, or it resumed a checkpoint."""
@@ -127,6 +127,15 @@ def run_config(
     store.save(result)
     checkpoint.unlink(missing_ok=True)
     return result, "resumed" if resume else "trained"
+
+
+def stored_or_trained(config: TrainConfig, store: ResultStore, *, train_missing: bool) -> RunResult | None:
+    """The result of ``config``: the stored one, else trained (see :func:`run_config`) when ``train_missing``,
+    else ``None``, for the caller to report as missing (e.g. a chapter at the paper's scale on a CPU)."""
+    stored = store.lookup(config)
+    if stored is not None or not train_missing:
+        return stored
+    return run_config(config, store)[0]
 
 
 def _accuracy(result: RunResult) -> str:

@@ -19,7 +19,7 @@ from .profiles import PROFILES
 from gapbook.regime import Regime
 from gapbook.train import authors_regime
 
-from .columns import Batches
+from .columns import COLUMN_KEYS, Batches
 from .table1 import Row, row
 
 __all__ = ["Scale", "scale", "step_regime"]
@@ -32,6 +32,8 @@ class Scale:
     ``train_size`` / ``test_size`` select class-balanced subsets (``None``: the whole split); ``differences``
     lists, in words the book can show, how this scale differs from the paper's experiment; ``cost_only`` marks a
     short run that measures cost and proves the plumbing, whose accuracies say nothing about the paper's claims.
+    ``seeds`` are the seeds the book runs (and stores) each column with, ``adapted_seeds`` those of the +RA column,
+    which costs ceil(LB / SB) times more.
     """
 
     profile: str
@@ -44,6 +46,14 @@ class Scale:
     workers: int
     differences: tuple[str, ...]
     cost_only: bool = False
+    seeds: tuple[int, ...] = (0,)
+    adapted_seeds: tuple[int, ...] = (0,)
+
+    def seeds_of(self, column: str) -> tuple[int, ...]:
+        """The seeds the book runs ``column`` (a Table 1 column key) with at this scale."""
+        if column not in COLUMN_KEYS:
+            raise ValueError(f"unknown column {column!r}; the columns are {', '.join(COLUMN_KEYS)}")
+        return self.adapted_seeds if column == "+RA" else self.seeds
 
     @property
     def adapted_epochs(self) -> float:
@@ -113,7 +123,7 @@ def _full(entry: Row) -> Scale:
     )
     return Scale(
         "full", entry.batches, entry.regime, train_size=None, test_size=None, augment=True, eval_every=1,
-        workers=4, differences=differences,
+        workers=4, differences=differences, seeds=(0, 1, 2),
     )  # fmt: skip
 
 
@@ -143,6 +153,9 @@ _IMAGENET_MINI = (
 )
 
 
+_FIVE_SEEDS = (0, 1, 2, 3, 4)
+
+
 def _mini(entry: Row) -> Scale:
     key = entry.key
     if key == "mnist-f1":
@@ -156,13 +169,13 @@ def _mini(entry: Row) -> Scale:
         )
         return Scale(
             "mini", Batches(128, 2048, 128), step_regime("f1", 5), train_size=None, test_size=None, augment=False,
-            eval_every=1, workers=4, differences=differences,
+            eval_every=1, workers=4, differences=differences, seeds=_FIVE_SEEDS, adapted_seeds=_FIVE_SEEDS,
         )  # fmt: skip
     if entry.model in ("c1", "c3"):
         regime = step_regime(entry.model, 16, momentum=0.9)
         return Scale(
             "mini", Batches(128, 1024, 128), regime, train_size=16384, test_size=None, augment=True, eval_every=2,
-            workers=4, differences=_C_SHALLOW,
+            workers=4, differences=_C_SHALLOW, seeds=(0, 1, 2),
         )  # fmt: skip
     if entry.dataset == "imagenet":
         ratio = entry.large_batch // entry.small_batch

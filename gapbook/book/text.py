@@ -1,0 +1,47 @@
+"""What a chapter prints: lines folded to the book's code width, and numbers over seeds said the same way in every
+chapter (a mean with its spread, a difference with its interval)."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+
+import numpy as np
+
+from gapbook.stats import Difference
+
+__all__ = ["WIDTH", "interval_text", "mean_std", "say", "wrapped"]
+
+WIDTH = 79
+"""The width of the book's code cells and printed lines, in characters: what fits the text column."""
+
+
+def wrapped(text: str, indent: str = "  ", hanging: str | None = None) -> str:
+    """``text`` folded to :data:`WIDTH` characters: its first line starts with ``indent``, the others with
+    ``hanging`` (``indent`` when not given)."""
+    rest = indent if hanging is None else hanging
+    return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=rest)
+
+
+def say(text: str, hanging: str = "    ") -> None:
+    """Print ``text`` folded to the page, its continuation lines indented by ``hanging``."""
+    print(wrapped(text, indent="", hanging=hanging))
+
+
+def mean_std(values: Sequence[float], missing: str = "missing") -> str:
+    """``values`` (e.g. an accuracy per seed) as mean ± sample standard deviation (n), the one value (n=1), or
+    ``missing`` when there is none."""
+    array = np.asarray(values, dtype=float)
+    if len(array) == 0:
+        return missing
+    if len(array) == 1:
+        return f"{array[0]:.2f} (n=1)"
+    return f"{array.mean():.2f} ± {array.std(ddof=1):.2f} (n={len(array)})"
+
+
+def interval_text(difference: Difference, unit: str = "points") -> str:
+    """``difference`` as its own text says it, in ``unit`` ("" for none) instead of its own, folded and indented."""
+    text = str(difference)
+    if difference.unit:
+        text = text.replace(f" {difference.unit},", f" {unit}," if unit else ",", 1)
+    return wrapped(text)
