@@ -3,12 +3,11 @@ chapter (a mean with its spread, a difference with its interval)."""
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from collections.abc import Sequence
 
-import numpy as np
-
-from gapbook.stats import Difference
+from gapbook.stats import Difference, Sample
 
 __all__ = ["WIDTH", "interval_text", "mean_std", "say", "wrapped"]
 
@@ -31,17 +30,14 @@ def say(text: str, hanging: str = "    ") -> None:
 def mean_std(values: Sequence[float], missing: str = "missing") -> str:
     """``values`` (e.g. an accuracy per seed) as mean ± sample standard deviation (n), the one value (n=1), or
     ``missing`` when there is none."""
-    array = np.asarray(values, dtype=float)
-    if len(array) == 0:
+    values = list(values)
+    if not values:
         return missing
-    if len(array) == 1:
-        return f"{array[0]:.2f} (n=1)"
-    return f"{array.mean():.2f} ± {array.std(ddof=1):.2f} (n={len(array)})"
+    if len(values) == 1:
+        return f"{float(values[0]):.2f} (n=1)"
+    return str(Sample.of(values))
 
 
 def interval_text(difference: Difference, unit: str = "points") -> str:
-    """``difference`` as its own text says it, in ``unit`` ("" for none) instead of its own, folded and indented."""
-    text = str(difference)
-    if difference.unit:
-        text = text.replace(f" {difference.unit},", f" {unit}," if unit else ",", 1)
-    return wrapped(text)
+    """``difference`` as its own text says it, in ``unit`` ("" for none), folded and indented."""
+    return wrapped(str(dataclasses.replace(difference, unit=unit)))

@@ -20,7 +20,10 @@ from .store import ResultStore
 from .synthetic import smoke_data_root
 from .table1 import row
 
-__all__ = ["ACTIONS", "Outcome", "PlannedRun", "by_column", "check_seeds", "plan", "reproduce", "run_config", "stored_or_trained"]
+__all__ = [
+    "ACTIONS", "Outcome", "PlannedRun", "by_column", "check_seeds", "plan", "reproduce", "run_config",
+    "stored_or_trained",
+]  # fmt: skip
 
 ACTIONS: tuple[str, ...] = ("reused", "trained", "resumed")
 """What happened to a planned run: its stored result was re-used, it was trained, or it resumed a checkpoint."""
@@ -132,10 +135,9 @@ def run_config(
 def stored_or_trained(config: TrainConfig, store: ResultStore, *, train_missing: bool) -> RunResult | None:
     """The result of ``config``: the stored one, else trained (see :func:`run_config`) when ``train_missing``,
     else ``None``, for the caller to report as missing (e.g. a chapter at the paper's scale on a CPU)."""
-    stored = store.lookup(config)
-    if stored is not None or not train_missing:
-        return stored
-    return run_config(config, store)[0]
+    if not train_missing:
+        return store.lookup(config)
+    return run_config(config, store)[0]  # re-uses the stored result when there is one
 
 
 def _accuracy(result: RunResult) -> str:
