@@ -14,6 +14,7 @@ from gapbook import models
 from gapbook.data.root import ENV_VAR, data_root
 from gapbook.experiments.cli import add_minima_command, add_reproduce_command, add_table_command
 from gapbook.experiments.profiles import PROFILE_VARIABLE, active_profile
+from gapbook.experiments.steps_cli import add_steps_command
 from gapbook.train.cli import add_train_command
 
 
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_reproduce_command(commands)
     add_table_command(commands)
     add_minima_command(commands)
+    add_steps_command(commands)
     return parser
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["DistanceLog", "WeightDistance"]
+__all__ = ["DistanceLog", "WeightDistance", "next_log_point"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,12 @@ def _first_target_after(t: int, points_per_decade: int, start: int = 0) -> tuple
     while _schedule_point(j, points_per_decade) <= t:
         j += 1
     return j, _schedule_point(j, points_per_decade)
+
+
+def next_log_point(t: int, points_per_decade: int) -> int:
+    """The first iteration after ``t`` on the log grid of :class:`WeightDistance` (rounded values of
+    10**(j / points_per_decade)): the grid on which the engine also logs its evaluations."""
+    return _first_target_after(t, points_per_decade)[1]
 
 
 class WeightDistance:

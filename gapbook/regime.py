@@ -235,6 +235,10 @@ class Regime:
             self.warmup_start_factor,
         )
 
+    def first_phase(self, epochs: float) -> Regime:
+        """The first phase alone, held for ``epochs`` without warm-up: the high-learning-rate phase as a regime."""
+        return Regime(self.phases[:1], epochs)
+
     def multiply_lr(self, multiplier: float) -> Regime:
         """The same regime with every phase's learning rate multiplied by ``multiplier``."""
         _check_number("multiplier", multiplier, positive=True)

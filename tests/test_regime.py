@@ -443,3 +443,13 @@ def test_loading_a_state_dict_of_another_regime_is_refused() -> None:
     for other in (f1().adapt(2).scheduler(fresh_optimizer(), 10), f1().scheduler(fresh_optimizer(), 11)):
         with pytest.raises(ValueError, match="different regime or steps_per_epoch"):
             other.load_state_dict(state)
+
+
+def test_first_phase_is_the_high_learning_rate_phase_alone() -> None:
+    regime = Regime.from_authors(
+        [{"epoch": 0, "lr": 0.1, "momentum": 0.9, "weight_decay": 1e-4}, {"epoch": 10, "lr": 0.01}],
+        epochs=50, warmup_epochs=2,
+    )  # fmt: skip
+    first = regime.first_phase(7)
+    assert first.phases == regime.phases[:1] and first.epochs == 7 and first.warmup_epochs == 0
+    assert first.lr_at(6.9) == 0.1

@@ -122,6 +122,9 @@ def test_hash_changes_with_every_field_that_changes_the_result() -> None:
         "eval_every": 2,
         "distance_points_per_decade": 5,
         "workers": 0,
+        "eval_points_per_decade": 10,
+        "stop_at_test_acc": 0.9,
+        "stop_at_train_loss": 0.1,
     }
     hashed = {f.name for f in dataclasses.fields(TrainConfig)} - set(NOT_HASHED)
     assert set(changes) == hashed
@@ -132,6 +135,8 @@ def test_hash_changes_with_every_field_that_changes_the_result() -> None:
             start = base.replace(base_batch_size=128)
         if name == "device":
             start = base.replace(precision="fp32")
+        if name.startswith("stop_at"):
+            start = base.replace(eval_points_per_decade=10)
         assert start.replace(**{name: value}).config_hash() != start.config_hash(), name
     assert columns()["+LR"].config_hash() != columns()["LB"].config_hash()
 

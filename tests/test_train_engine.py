@@ -276,3 +276,54 @@ def test_a_run_measures_how_well_its_final_weights_fit_the_training_set(data_roo
     assert evaluate(trained, eval_loader(data, 64, split="train"), policy, top5=False).acc == result.final_train_acc
     older = {k: v for k, v in result.to_dict().items() if k != "final_train_acc"}  # a result made before it existed
     assert RunResult.from_dict(older).final_train_acc is None
+
+
+def test_log_spaced_evaluations_leave_the_training_untouched(data_root: str) -> None:
+    plain = train(config(data_root, regime=regime(epochs=3, drop_at=None)))
+    logged = train(config(data_root, regime=regime(epochs=3, drop_at=None), eval_points_per_decade=5))
+    assert [e.train_loss for e in logged.epochs] == [e.train_loss for e in plain.epochs]
+    assert logged.distance["distances"] == plain.distance["distances"] and logged.final_test_acc == plain.final_test_acc
+    assert [point.iteration for point in logged.evaluations] == [1, 2, 3, 4, 6, 10, 16]  # 10**(j/5), 24 updates
+    assert plain.evaluations == [] and logged.target_reached is None and logged.iterations == 24
+    for point in logged.evaluations:
+        assert 0 <= point.test_acc <= 1 and 0 <= point.train_acc <= 1 and point.train_loss is not None
+    assert logged.evaluations[-1].test_acc > logged.evaluations[0].test_acc
+    assert logged.config_hash != plain.config_hash  # the logged run holds more, so it is another result
+
+
+def test_a_run_ends_at_the_first_evaluation_that_meets_its_targets(data_root: str, tmp_path: Path) -> None:
+    full = train(config(data_root, regime=regime(epochs=3, drop_at=None), eval_points_per_decade=10))
+    target = full.evaluations[len(full.evaluations) // 2].test_acc
+    first = next(point for point in full.evaluations if point.test_acc >= target)
+    run = config(data_root, regime=regime(epochs=3, drop_at=None), eval_points_per_decade=10,
+                 stop_at_test_acc=target, checkpoint_path=str(tmp_path / "stop.pt"))  # fmt: skip
+    stopped = train(run, output_dir=tmp_path)
+    assert stopped.target_reached == first.iteration == stopped.iterations < full.iterations
+    measured = [(point.iteration, point.test_acc, point.train_loss) for point in stopped.evaluations]
+    assert measured == [(point.iteration, point.test_acc, point.train_loss) for point in full.evaluations][
+        : len(measured)
+    ]  # the same numbers as the run that went on, up to the stop
+    assert stopped.status == "completed" and stopped.final_test_acc == first.test_acc
+    assert stopped.epochs[-1].iteration == first.iteration
+    assert RunResult.load(tmp_path / result_filename(run)) == stopped
+    again = train(run, resume=True)  # resuming a run that met its targets trains no further
+    assert again.iterations == stopped.iterations and again.evaluations == stopped.evaluations
+    loss = full.evaluations[-3].train_loss or 0.0
+    both = train(run.replace(stop_at_train_loss=loss, checkpoint_path=None))
+    met = next(p for p in full.evaluations if p.test_acc >= target and (p.train_loss or math.inf) <= loss)
+    assert both.target_reached == met.iteration >= stopped.target_reached  # every target, at the same evaluation
+    unreachable = train(run.replace(stop_at_test_acc=None, stop_at_train_loss=1e-9, checkpoint_path=None))
+    assert unreachable.target_reached is None and unreachable.iterations == full.iterations
+
+
+def test_stopping_targets_are_checked_when_the_config_is_made(data_root: str) -> None:
+    with pytest.raises(ValueError, match="set eval_points_per_decade"):
+        config(data_root, stop_at_test_acc=0.9)
+    with pytest.raises(ValueError, match=r"stop_at_test_acc must be an accuracy in \(0, 1\]"):
+        config(data_root, stop_at_test_acc=98, eval_points_per_decade=10)
+    with pytest.raises(ValueError, match="stop_at_train_loss must be a finite number > 0"):
+        config(data_root, stop_at_train_loss=-1.0, eval_points_per_decade=10)
+    with pytest.raises(ValueError, match="eval_points_per_decade must be an int >= 1"):
+        config(data_root, eval_points_per_decade=0)
+    assert config(data_root).config_hash() == config(data_root, eval_points_per_decade=None).config_hash()
+    assert config(data_root, stop_at_test_acc=0.9, eval_points_per_decade=10).targets == {"test_acc": 0.9}

@@ -32,9 +32,7 @@ class DiffusionScale:
     @property
     def regime(self) -> Regime:
         """The authors' first F1 phase (learning rate 0.1, momentum 0.9, weight decay 1e-4), for ``epochs``."""
-        first = authors_regime("f1").phases[0]
-        setting = {"epoch": 0, "lr": first.lr, "momentum": first.momentum, "weight_decay": first.weight_decay}
-        return Regime.from_authors([setting], epochs=self.epochs)
+        return authors_regime("f1").first_phase(self.epochs)
 
 
 _SCALES = {

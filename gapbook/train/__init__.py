@@ -12,7 +12,7 @@ from .evaluation import EvalMetrics, evaluate
 from .outputs import RunLockedError, UnsavedResultError
 from .precision import AmpPolicy, resolve_precision
 from .authors_regimes import ASSUMPTIONS, authors_regime
-from .results import EpochMetrics, RunResult, result_filename
+from .results import EpochMetrics, Evaluation, RunResult, result_filename
 from .step import train_step
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "DistEnv",
     "EpochMetrics",
     "EvalMetrics",
+    "Evaluation",
     "RunLockedError",
     "RunResult",
     "TrainConfig",

@@ -29,7 +29,14 @@ __all__ = ["add_train_command", "resume_hint", "run_train"]
 DEFAULT_OUTPUT = "results"
 _NONE = "none"
 _FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
-_METAVARS = {"regime": "JSON|FILE", "regime_adaptation": "FACTOR", "distance_points_per_decade": "N"}
+_METAVARS = {
+    "regime": "JSON|FILE",
+    "regime_adaptation": "FACTOR",
+    "distance_points_per_decade": "N",
+    "eval_points_per_decade": "N",
+    "stop_at_test_acc": "ACC",
+    "stop_at_train_loss": "LOSS",
+}
 
 
 def _optional(parse: Callable[[str], Any]) -> Callable[[str], Any]:

@@ -39,7 +39,12 @@ PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16", "fp16")
 NOT_HASHED: tuple[str, ...] = ("progress", "checkpoint_path", "checkpoint_every", "data_root")
 """Fields that do not change what a run computes, hence left out of :meth:`TrainConfig.config_hash`."""
 
-HASHED_ONLY_WHEN_SET: dict[str, Any] = {"reset_momentum": False}
+HASHED_ONLY_WHEN_SET: dict[str, Any] = {
+    "reset_momentum": False,
+    "eval_points_per_decade": None,
+    "stop_at_test_acc": None,
+    "stop_at_train_loss": None,
+}
 """Options added after results were stored: hashed only when they differ from this value, so that a stored run,
 which did not have the option, keeps its identity."""
 
@@ -99,6 +104,27 @@ class TrainConfig:
     channels_last: bool = field(default=False, metadata=_help("channels-last memory format for images and model"))
     compile: bool = field(default=False, metadata=_help("torch.compile the model"))
     eval_every: int = field(default=1, metadata=_help("evaluate every N epochs (the last epoch always)"))
+    eval_points_per_decade: int | None = field(
+        default=None,
+        metadata=_help(
+            "also evaluate at log-spaced iterations, N per decade, on the test set and a fixed training sample "
+            "(none: at epoch ends only)"
+        ),
+    )
+    stop_at_test_acc: float | None = field(
+        default=None,
+        metadata=_help(
+            "end the run at the first log-spaced evaluation whose test accuracy reaches this (and whose training "
+            "loss reaches stop_at_train_loss, when set); needs eval_points_per_decade"
+        ),
+    )
+    stop_at_train_loss: float | None = field(
+        default=None,
+        metadata=_help(
+            "end the run at the first log-spaced evaluation whose training loss is at most this (and whose test "
+            "accuracy reaches stop_at_test_acc, when set); needs eval_points_per_decade"
+        ),
+    )
     distance_points_per_decade: int = field(
         default=20, metadata=_help("log-spaced iterations per decade at which ||w_t - w_0|| is logged")
     )
@@ -125,6 +151,8 @@ class TrainConfig:
         _check_int("seed", self.seed, minimum=0)
         for name in ("eval_every", "distance_points_per_decade", "checkpoint_every"):
             _check_int(name, getattr(self, name), minimum=1)
+        _check_int("eval_points_per_decade", self.eval_points_per_decade, minimum=1, optional=True)
+        self._check_targets()
         _check_int("workers", self.workers, minimum=0)
         self._check_batches()
         if self.lr_rule not in LR_RULES:
@@ -161,6 +189,24 @@ class TrainConfig:
                 f"batch_size {self.batch_size} is larger than train_size {self.train_size}, so an epoch has no "
                 f"full batch; use a batch of at most {self.train_size} samples or a larger training subset"
             )
+
+    def _check_targets(self) -> None:
+        acc, loss = self.stop_at_test_acc, self.stop_at_train_loss
+        if acc is not None and (isinstance(acc, bool) or not isinstance(acc, (int, float)) or not 0 < acc <= 1):
+            raise ValueError(f"stop_at_test_acc must be an accuracy in (0, 1], e.g. 0.98, got {acc!r}")
+        if loss is not None:
+            _check_positive("stop_at_train_loss", loss)
+        if (acc is not None or loss is not None) and self.eval_points_per_decade is None:
+            raise ValueError(
+                "stop_at_test_acc and stop_at_train_loss are checked at the log-spaced evaluations; set "
+                "eval_points_per_decade (e.g. 10) too"
+            )
+
+    @property
+    def targets(self) -> dict[str, float]:
+        """The targets that end the run early (``test_acc`` at least, ``train_loss`` at most), those that are set."""
+        chosen = {"test_acc": self.stop_at_test_acc, "train_loss": self.stop_at_train_loss}
+        return {name: float(value) for name, value in chosen.items() if value is not None}
 
     @property
     def base_regime(self) -> Regime:

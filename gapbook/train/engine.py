@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 
 from gapbook.data import epoch_seed, get_spec
 from gapbook.support.atomic import atomic_write
-from gapbook.distance import WeightDistance
+from gapbook.distance import WeightDistance, next_log_point
 from gapbook.ghost_bn import convert_ghost_batchnorm
 from gapbook.models import build
 
@@ -42,10 +42,18 @@ from .feeds import open_data
 from .outputs import check_file_target, check_folder, run_lock, save_result
 from .precision import AmpPolicy, resolve_precision
 from .provenance import device_name, git_commit, versions
-from .results import EpochMetrics, RunResult, finite_or_none, result_filename
+from .results import EpochMetrics, Evaluation, RunResult, finite_or_none, result_filename
 from .step import train_step
 
-__all__ = ["CHECK_EVERY", "EXPLOSION_FACTOR", "initial_model", "save_weights", "train", "train_model"]
+__all__ = [
+    "CHECK_EVERY",
+    "EXPLOSION_FACTOR",
+    "LOGGED_TRAIN_SAMPLES",
+    "initial_model",
+    "save_weights",
+    "train",
+    "train_model",
+]
 
 CHECK_EVERY = 20
 """Iterations between reads of the device-side sums (divergence check, progress bar)."""
@@ -54,6 +62,11 @@ EXPLOSION_FACTOR = 100.0
 """A training loss above this multiple of ln(number of classes), the loss of a uniform guess, counts as diverged:
 a run whose loss explodes but stays finite (e.g. a huge learning rate held in check by gradient clipping) is
 recorded as diverged at that iteration instead of completing at chance accuracy."""
+
+
+LOGGED_TRAIN_SAMPLES = 10_000
+"""Training images (the first ones of the split, in order, without augmentation) on which each log-spaced
+evaluation measures the training loss and accuracy."""
 
 
 def train(
@@ -153,6 +166,11 @@ class _Run:
         if env.distributed and config.ghost_batch_size is not None:
             _check_ghost_per_rank(config, env)
         self.data = open_data(config, env, device)
+        if config.eval_points_per_decade is not None and self.data.train_eval is None:
+            raise ValueError(
+                "log-spaced evaluations measure a fixed training sample, which image folder data sets do not "
+                "provide; leave eval_points_per_decade (and the stop_at_* targets) unset for them"
+            )
         self.model = _model(config, self.data.num_classes, device)
         net: nn.Module = self.model
         if env.distributed:
@@ -182,6 +200,9 @@ class _Run:
         self.elapsed_before = 0.0
         self.resumed_at: list[int] = []
         self.diverged_at: dict[str, Any] | None = None
+        self.evaluations: list[Evaluation] = []
+        self.target_reached: int | None = None
+        self.next_evaluation = self._next_evaluation_after(0)
 
     @property
     def elapsed(self) -> float:
@@ -221,6 +242,9 @@ class _Run:
         self.distance.load_state_dict(state["distance"])
         self.epochs = [EpochMetrics(**metrics) for metrics in state["metrics"]]
         self.epoch, self.iteration, self.elapsed_before = state["epoch"], state["iteration"], state["elapsed"]
+        self.evaluations = [Evaluation(**point) for point in state.get("evaluations", [])]
+        self.target_reached = state.get("target_reached")
+        self.next_evaluation = self._next_evaluation_after(self.iteration)
         self.resumed_at = [*state["resumed_at_epochs"], self.epoch]
         set_rng_state(state["rng"][self.env.rank], self.device)
 
@@ -235,7 +259,7 @@ class _Run:
             dynamic_ncols=True,
         )
         try:
-            while self.epoch < self.num_epochs and self.diverged_at is None:
+            while self.epoch < self.num_epochs and self.diverged_at is None and self.target_reached is None:
                 self._epoch(bar)
         finally:
             bar.close()
@@ -279,11 +303,15 @@ class _Run:
                 if bad is not None:
                     self.diverged_at = {"epoch": epoch + 1, **bad}
                     break
+            if self.iteration == self.next_evaluation:
+                self._log_evaluation()
+                if self.target_reached is not None:
+                    break
         count = torch.tensor(float(seen), dtype=torch.float64, device=self.device)
         totals = all_reduce_(torch.stack([loss_sum.double(), correct.double(), count]))
         train_loss, train_correct, train_seen = totals.tolist()
         self.distance.record()
-        evaluated = self._evaluate() if self._evaluation_due(epoch) else None
+        evaluated = self._epoch_evaluation() if self._evaluation_due(epoch) else None
         self.epochs.append(
             EpochMetrics(
                 epoch=epoch + 1,
@@ -300,7 +328,8 @@ class _Run:
         )
         if self.diverged_at is None:
             self.epoch = epoch + 1
-            if self.epoch % self.config.checkpoint_every == 0 or self.epoch == self.num_epochs:
+            ended = self.epoch == self.num_epochs or self.target_reached is not None
+            if self.epoch % self.config.checkpoint_every == 0 or ended:
                 self._checkpoint()
 
     def _step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -329,13 +358,48 @@ class _Run:
     def _evaluation_due(self, epoch: int) -> bool:
         if self.diverged_at is not None:
             return False
-        return (epoch + 1) % self.config.eval_every == 0 or epoch + 1 == self.num_epochs
+        ends = epoch + 1 == self.num_epochs or self.target_reached is not None
+        return (epoch + 1) % self.config.eval_every == 0 or ends
 
     def _evaluate(self) -> EvalMetrics:
         sync_buffers(self.model)
         return evaluate(
             self.model, self.data.test, self.policy, top5=self.data.num_classes > 10, limit=self.data.eval_limit
         )
+
+    def _epoch_evaluation(self) -> EvalMetrics:
+        """The test metrics at the epoch's end, taken from the log-spaced evaluation of this iteration if it
+        had one (the same weights, so the same numbers)."""
+        last = self.evaluations[-1] if self.evaluations else None
+        if last is not None and last.iteration == self.iteration and self.data.num_classes <= 10:
+            return EvalMetrics(last.test_loss if last.test_loss is not None else math.nan, last.test_acc, None)
+        return self._evaluate()
+
+    def _next_evaluation_after(self, iteration: int) -> int | None:
+        """The next iteration of the log-spaced evaluations, ``None`` when the config asks for none."""
+        per_decade = self.config.eval_points_per_decade
+        return None if per_decade is None else next_log_point(iteration, per_decade)
+
+    def _log_evaluation(self) -> None:
+        """Evaluate the test set and the fixed training sample now, log it, and stop the run if it meets the
+        config's targets; the network goes back to training mode."""
+        test = self._evaluate()
+        assert self.data.train_eval is not None  # checked when the run starts
+        share = -(-LOGGED_TRAIN_SAMPLES // self.env.world_size)
+        fit = evaluate(self.model, self.data.train_eval, self.policy, top5=False, limit=share)
+        point = Evaluation(
+            iteration=self.iteration,
+            test_loss=finite_or_none(test.loss),
+            test_acc=test.acc,
+            train_loss=finite_or_none(fit.loss),
+            train_acc=fit.acc,
+            wall_time=self.elapsed,
+        )
+        self.evaluations.append(point)
+        self.next_evaluation = self._next_evaluation_after(self.iteration)
+        if self.config.targets and point.meets(self.config.targets):
+            self.target_reached = self.iteration
+        self.net.train()
 
     def _checkpoint(self) -> None:
         """Write the checkpoint (rank 0), with every process's random number generator states."""
@@ -362,6 +426,8 @@ class _Run:
                 "metrics": [dataclasses.asdict(metrics) for metrics in self.epochs],
                 "rng": rng,
                 "resumed_at_epochs": self.resumed_at,
+                "evaluations": [dataclasses.asdict(point) for point in self.evaluations],
+                "target_reached": self.target_reached,
             },
         )
 
@@ -407,6 +473,8 @@ class _Run:
             created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             resumed_at_epochs=list(self.resumed_at),
             final_train_acc=self._train_fit(),
+            evaluations=list(self.evaluations),
+            target_reached=self.target_reached,
         )
 
 

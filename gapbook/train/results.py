@@ -21,7 +21,7 @@ from gapbook.regime import Regime
 from gapbook.support.atomic import atomic_write_text
 from .config import TrainConfig
 
-__all__ = ["STATUSES", "EpochMetrics", "RunResult", "finite_or_none", "result_filename"]
+__all__ = ["STATUSES", "EpochMetrics", "Evaluation", "RunResult", "finite_or_none", "result_filename"]
 
 STATUSES: tuple[str, ...] = ("completed", "diverged")
 _EPOCH_ACCURACIES = ("train_acc", "test_acc", "test_top5")
@@ -55,6 +55,35 @@ class EpochMetrics:
 
 
 @dataclass(frozen=True)
+class Evaluation:
+    """One log-spaced evaluation (``TrainConfig.eval_points_per_decade``) after ``iteration`` updates, in eval mode.
+
+    ``test_*`` are over the run's test set; ``train_*`` over a fixed sample of the training split (its first
+    :data:`gapbook.train.engine.LOGGED_TRAIN_SAMPLES` images, in order, without augmentation), so that the training
+    loss is measured the same way at every batch size, free of the noise of the running average.
+    ``wall_time`` is the seconds since the run started.
+    """
+
+    iteration: int
+    test_loss: float | None
+    test_acc: float
+    train_loss: float | None
+    train_acc: float
+    wall_time: float
+
+    def meets(self, targets: dict[str, float]) -> bool:
+        """Whether this evaluation reaches every target: ``test_acc`` at least, ``train_loss`` at most."""
+        checks = {
+            "test_acc": lambda target: self.test_acc >= target,
+            "train_loss": lambda target: self.train_loss is not None and self.train_loss <= target,
+        }
+        unknown = sorted(set(targets) - set(checks))
+        if unknown:
+            raise ValueError(f"unknown target(s) {unknown}; the targets are {sorted(checks)}")
+        return all(checks[name](target) for name, target in targets.items())
+
+
+@dataclass(frozen=True)
 class RunResult:
     """One run: its config and hash, metrics per epoch, the weight-distance log, outcome and provenance.
 
@@ -67,6 +96,8 @@ class RunResult:
     ``final_train_acc`` is the accuracy of the final weights on the whole training split in evaluation mode (how
     well the run fits its training data; ``None`` for image folders, diverged runs and results made before it was
     measured), unlike the epochs' ``train_acc``, a running average over the epoch in training mode.
+    ``evaluations`` are the log-spaced evaluations (empty unless the config asks for them); ``target_reached`` is
+    the iteration at which the run met its ``stop_at_*`` targets and ended early (``None`` when it did not).
     """
 
     config: dict[str, Any]
@@ -94,6 +125,8 @@ class RunResult:
     created_at: str
     resumed_at_epochs: list[int] = field(default_factory=list)
     final_train_acc: float | None = None
+    evaluations: list[Evaluation] = field(default_factory=list)
+    target_reached: int | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -102,6 +135,9 @@ class RunResult:
                       "final_test_top5": self.final_test_top5, "final_train_acc": self.final_train_acc}  # fmt: skip
         for metrics in self.epochs:
             accuracies.update({f"epoch {metrics.epoch} {name}": getattr(metrics, name) for name in _EPOCH_ACCURACIES})
+        for point in self.evaluations:
+            accuracies.update({f"evaluation at {point.iteration} {name}": getattr(point, name)
+                               for name in ("test_acc", "train_acc")})  # fmt: skip
         for name, value in accuracies.items():
             if value is not None and not (isinstance(value, (int, float)) and 0 <= value <= 1):
                 raise ValueError(f"{name} must be an accuracy in [0, 1], got {value!r}")
@@ -109,6 +145,11 @@ class RunResult:
             raise ValueError("a completed run has a final test accuracy and no divergence; this result contradicts it")
         if self.status == "diverged" and (self.final_test_acc is not None or not self.diverged_at):
             raise ValueError("a diverged run records where it diverged and no final accuracy; this one contradicts it")
+        if self.target_reached is not None and self.target_reached not in {p.iteration for p in self.evaluations}:
+            raise ValueError(
+                f"target_reached ({self.target_reached}) must be the iteration of one of the run's evaluations; "
+                "this result contradicts it"
+            )
         if not isinstance(self.config_hash, str) or len(self.config_hash) != 64:
             raise ValueError(f"config_hash must be 64 hex digits, got {self.config_hash!r}")
 
@@ -172,7 +213,13 @@ class RunResult:
         unknown = sorted(set(data) - known)
         if missing or unknown:
             raise ValueError(f"not a RunResult: missing fields {missing}, unknown fields {unknown}")
-        return cls(**{**data, "epochs": [EpochMetrics(**epoch) for epoch in data["epochs"]]})
+        return cls(
+            **{
+                **data,
+                "epochs": [EpochMetrics(**epoch) for epoch in data["epochs"]],
+                "evaluations": [Evaluation(**point) for point in data.get("evaluations", [])],
+            }
+        )
 
     def to_json(self) -> str:
         """The result as indented, strict JSON."""

@@ -1,0 +1,161 @@
+"""Steps to a target against batch size: how many more updates a larger batch needs, measured after the paper.
+
+Shallue et al. (2019) measured the number of updates a network needs to reach a target as its batch grows:
+perfect scaling (twice the batch, half the updates) up to a critical batch, diminishing returns beyond it.
+McCandlish et al. (2018) tie the bend to the gradient noise scale. This sweep measures that curve for F1 on
+MNIST under three learning-rate rules: ``none`` (the small batch's rate at every batch), ``sqrt`` (the paper's)
+and ``linear`` (Goyal et al. 2017, with a warm-up where it raises the rate). Every run holds the authors' first F1
+learning rate, scaled by its rule, constant; logs the test accuracy and the training loss at log-spaced updates;
+and ends at the first evaluation that meets both targets, or at its budget of epochs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from gapbook.regime import Regime
+from gapbook.train import RunResult, TrainConfig, authors_regime
+
+from .profiles import PROFILES
+
+__all__ = ["STEP_RULES", "StepsScale", "steps_config", "steps_configs", "steps_scale", "updates_to_target"]
+
+STEP_RULES: tuple[str, ...] = ("none", "sqrt", "linear")
+"""The learning-rate rules of the sweep, from the small batch's rate: unscaled, sqrt(B / B_S), B / B_S."""
+
+
+@dataclass(frozen=True)
+class StepsScale:
+    """The sweep at one profile: its batches, targets, budget, logging density, seeds and data.
+
+    ``base_batch`` is the batch the authors' learning rate was tuned for (the paper's small batch); a run stops at
+    the first evaluation with test accuracy >= ``target_test_acc`` and training loss <= ``target_train_loss``, or
+    after ``budget_epochs``. The linear rule warms up over ``warmup_epochs`` where it raises the learning rate.
+    """
+
+    profile: str
+    batches: tuple[int, ...]
+    base_batch: int
+    target_test_acc: float
+    target_train_loss: float
+    budget_epochs: float
+    warmup_epochs: float
+    points_per_decade: int
+    seeds: tuple[int, ...]
+    augment: bool
+    train_size: int | None
+    differences: tuple[str, ...]
+
+    def regime(self) -> Regime:
+        """The authors' first F1 phase (learning rate 0.1, momentum 0.9, weight decay 1e-4) for the budget."""
+        return authors_regime("f1").first_phase(self.budget_epochs)
+
+
+_MNIST = "F1 on MNIST (60,000 training images, no augmentation), the network of Table 1's first row."
+_SCALES = {
+    "smoke": StepsScale(
+        "smoke", (2, 4, 8), 4, 0.5, 1.0, 4, 1, 10, (0,), False, None,
+        ("Tiny synthetic data: proves the plumbing, measures nothing.",),
+    ),
+    "mini": StepsScale(
+        "mini", tuple(2**k for k in range(5, 14)), 128, 0.98, 0.05, 40, 1, 10, (0, 1, 2), False, None,
+        (
+            _MNIST,
+            "The learning rate held at its first value (0.1 at batch 128, scaled by the rule), no decay: the "
+            "updates to a target, not the best accuracy, are what is measured.",
+            "Targets: 98% test accuracy and a training loss of 0.05 (on 10,000 training images in evaluation "
+            "mode); budget: 40 epochs a run.",
+        ),
+    ),
+    "full": StepsScale(
+        "full", tuple(2**k for k in range(5, 15)), 128, 0.98, 0.05, 100, 1, 20, (0, 1, 2, 3, 4), False, None,
+        (
+            _MNIST,
+            "The learning rate held at its first value (0.1 at batch 128, scaled by the rule), no decay.",
+            "Targets: 98% test accuracy and a training loss of 0.05; budget: 100 epochs a run; batches to 16,384.",
+        ),
+    ),
+}  # fmt: skip
+
+
+def steps_scale(profile: str) -> StepsScale:
+    """The sweep at ``profile`` (smoke, mini or full)."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; the profiles are {', '.join(PROFILES)}")
+    return _SCALES[profile]
+
+
+def steps_config(
+    batch_size: int,
+    rule: str,
+    profile: str,
+    *,
+    seed: int = 0,
+    device: str = "auto",
+    data_root: str | None = None,
+    progress: bool = True,
+) -> TrainConfig:
+    """The run of the sweep at ``batch_size`` with learning-rate ``rule`` (one of :data:`STEP_RULES`).
+
+    At the base batch every rule is the same run (same config, same hash).
+    """
+    if rule not in STEP_RULES:
+        raise ValueError(f"rule must be one of {', '.join(STEP_RULES)}, got {rule!r}")
+    chosen = steps_scale(profile)
+    regime = chosen.regime()
+    if rule == "linear" and batch_size > chosen.base_batch:
+        regime = dataclasses.replace(regime, warmup_epochs=chosen.warmup_epochs)
+    scaled = rule != "none" and batch_size != chosen.base_batch
+    return TrainConfig(
+        model="f1",
+        dataset="mnist",
+        batch_size=batch_size,
+        train_size=chosen.train_size,
+        regime=regime.to_dict(),
+        base_batch_size=chosen.base_batch if scaled else None,
+        lr_rule=rule if scaled else "sqrt",
+        augment=chosen.augment,
+        seed=seed,
+        eval_every=max(1, int(chosen.budget_epochs)),
+        eval_points_per_decade=chosen.points_per_decade,
+        stop_at_test_acc=chosen.target_test_acc,
+        stop_at_train_loss=chosen.target_train_loss,
+        device=device,
+        progress=progress,
+        data_root=data_root,
+    )
+
+
+def steps_configs(
+    profile: str,
+    *,
+    rules: Iterable[str] = STEP_RULES,
+    seeds: Iterable[int] | None = None,
+    **options: object,
+) -> list[TrainConfig]:
+    """Every run of the sweep at ``profile``, seed by seed, each distinct config once (the base batch is shared
+    by the rules); ``options`` go to :func:`steps_config`."""
+    chosen = steps_scale(profile)
+    configs: dict[str, TrainConfig] = {}
+    for seed in chosen.seeds if seeds is None else seeds:
+        for rule in rules:
+            for batch in chosen.batches:
+                config = steps_config(batch, rule, profile, seed=seed, **options)  # type: ignore[arg-type]
+                configs.setdefault(config.config_hash(), config)
+    return list(configs.values())
+
+
+def updates_to_target(result: RunResult, *, test_acc: float | None = None, train_loss: float | None = None) -> int | None:
+    """The first logged update at which ``result`` reached the target given (test accuracy at least ``test_acc``,
+    or training loss at most ``train_loss``); ``None`` when it never did within its run."""
+    targets = {name: value for name, value in {"test_acc": test_acc, "train_loss": train_loss}.items()
+               if value is not None}  # fmt: skip
+    if len(targets) != 1:
+        raise ValueError("give exactly one target: test_acc=... or train_loss=...")
+    if not result.evaluations:
+        raise ValueError(
+            "this result has no log-spaced evaluations; train it with eval_points_per_decade set (steps_config does)"
+        )
+    return next((point.iteration for point in result.evaluations if point.meets(targets)), None)

@@ -1,0 +1,103 @@
+"""The steps-to-target sweep: its configs per rule and profile, the updates to a target, and ``gapbook steps``."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from gapbook.cli import main
+from gapbook.experiments import write_synthetic_data
+from gapbook.experiments.profiles import PROFILES
+from gapbook.experiments.steps import STEP_RULES, steps_config, steps_configs, steps_scale, updates_to_target
+from gapbook.experiments.steps_cli import steps_store
+from gapbook.train import Evaluation, RunResult, train
+
+
+@pytest.fixture(scope="module")
+def data_root(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(write_synthetic_data(tmp_path_factory.mktemp("synthetic")))
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_each_rule_scales_the_first_f1_learning_rate_and_only_linear_warms_up(profile: str) -> None:
+    scale = steps_scale(profile)
+    base_lr = scale.regime().phases[0].lr
+    for batch in scale.batches:
+        ratio = batch / scale.base_batch
+        rates = {rule: steps_config(batch, rule, profile).effective_regime() for rule in STEP_RULES}
+        assert rates["none"].phases[0].lr == pytest.approx(base_lr, rel=1e-12)
+        assert rates["sqrt"].phases[0].lr == pytest.approx(base_lr * ratio**0.5, rel=1e-12)
+        assert rates["linear"].phases[0].lr == pytest.approx(base_lr * ratio, rel=1e-12)
+        assert all(len(regime.phases) == 1 and regime.epochs == scale.budget_epochs for regime in rates.values())
+        warm = scale.warmup_epochs if batch > scale.base_batch else 0
+        assert [rates[rule].warmup_epochs for rule in STEP_RULES] == [0, 0, warm]
+        if batch == scale.base_batch:  # one run serves every rule
+            assert len({steps_config(batch, rule, profile).config_hash() for rule in STEP_RULES}) == 1
+
+
+def test_every_run_logs_evaluations_and_stops_at_the_profiles_targets() -> None:
+    scale = steps_scale("mini")
+    config = steps_config(4096, "sqrt", "mini", seed=2)
+    assert (config.model, config.dataset, config.augment, config.seed) == ("f1", "mnist", False, 2)
+    assert config.eval_points_per_decade == scale.points_per_decade == 10
+    assert config.targets == {"test_acc": scale.target_test_acc, "train_loss": scale.target_train_loss}
+    assert scale.batches == tuple(2**k for k in range(5, 14)) and scale.seeds == (0, 1, 2)
+    configs = steps_configs("mini")
+    per_seed = len(STEP_RULES) * (len(scale.batches) - 1) + 1  # the base batch once for all rules
+    assert len(configs) == len({c.config_hash() for c in configs}) == per_seed * len(scale.seeds)
+    assert len(steps_configs("mini", rules=["sqrt"], seeds=[0])) == len(scale.batches)
+    with pytest.raises(ValueError, match="rule must be one of none, sqrt, linear"):
+        steps_config(128, "cubic", "mini")
+    with pytest.raises(ValueError, match="unknown profile 'huge'"):
+        steps_scale("huge")
+
+
+def result_with(points: list[tuple[int, float, float]]) -> RunResult:
+    """A stored-like result whose log-spaced evaluations are (iteration, test accuracy, training loss)."""
+    evaluations = [Evaluation(t, 0.1, acc, loss, 0.9, float(t)) for t, acc, loss in points]
+    config = steps_config(128, "sqrt", "smoke")
+    return RunResult(
+        config=config.to_dict(), config_hash=config.config_hash(), status="completed", epochs=[], distance={},
+        final_test_acc=points[-1][1], best_test_acc=None, final_test_top5=None, diverged_at=None,
+        iterations=points[-1][0], steps_per_epoch=1, train_samples=1, test_samples=1, effective_regime={},
+        wall_time=1.0, device="cpu", world_size=1, precision="fp32", versions={}, git_commit=None, profile="smoke",
+        checkpoint_path=None, created_at="", evaluations=evaluations,
+    )  # fmt: skip
+
+
+def test_updates_to_target_is_the_first_logged_update_that_reaches_it() -> None:
+    result = result_with([(1, 0.2, 2.0), (10, 0.9, 0.5), (100, 0.97, 0.2), (1000, 0.95, 0.04)])
+    assert updates_to_target(result, test_acc=0.9) == 10 and updates_to_target(result, test_acc=0.96) == 100
+    assert updates_to_target(result, train_loss=0.2) == 100 and updates_to_target(result, train_loss=0.01) is None
+    with pytest.raises(ValueError, match="exactly one target"):
+        updates_to_target(result, test_acc=0.9, train_loss=0.1)
+    with pytest.raises(ValueError, match="no log-spaced evaluations"):
+        updates_to_target(dataclasses.replace(result, evaluations=[]), test_acc=0.9)
+
+
+def test_a_sweep_run_ends_when_it_meets_both_targets_or_at_its_budget(data_root: str) -> None:
+    config = steps_config(8, "sqrt", "smoke", data_root=data_root, progress=False)
+    budget = train(config.replace(stop_at_train_loss=1e-6))  # unreachable: the run uses its whole budget
+    assert budget.target_reached is None and budget.iterations == steps_scale("smoke").budget_epochs
+    reached = updates_to_target(budget, test_acc=config.stop_at_test_acc)
+    assert reached is not None and reached < budget.iterations
+    early = train(config.replace(stop_at_train_loss=100.0))  # met at once: the test target decides
+    assert early.target_reached == early.iterations == reached
+
+
+def test_gapbook_steps_runs_the_sweep_into_its_own_store(
+    data_root: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["steps", "--profile", "smoke", "--rules", "none,sqrt", "--batches", "4,8", "--results-dir",
+            str(tmp_path), "--data-root", data_root, "--no-progress"]  # fmt: skip
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "3 run(s)" in out and out.count("trained;") == 3 and "test target: " in out
+    stored = sorted(steps_store(tmp_path, "smoke").folder.glob("*.json"))
+    assert len(stored) == 3 and all(json.loads(p.read_text())["evaluations"] for p in stored)
+    assert main(args) == 0 and capsys.readouterr().out.count("reused;") == 3
+    assert main([*args[:5], "--batches", "6", *args[7:]]) == 2
+    assert "batches [6] are not in the smoke sweep; choose among 2, 4, 8" in capsys.readouterr().err
