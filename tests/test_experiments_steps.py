@@ -11,8 +11,16 @@ import pytest
 from gapbook.cli import main
 from gapbook.experiments import write_synthetic_data
 from gapbook.experiments.profiles import PROFILES
-from gapbook.experiments.steps import STEP_RULES, steps_config, steps_configs, steps_scale, updates_to_target
-from gapbook.experiments.steps_cli import steps_store
+from gapbook.experiments.steps import (
+    STEP_RULES,
+    doubling_speedup,
+    steps_config,
+    steps_configs,
+    steps_scale,
+    steps_store,
+    sweep_results,
+    updates_to_target,
+)
 from gapbook.train import Evaluation, RunResult, train
 
 
@@ -72,6 +80,10 @@ def test_updates_to_target_is_the_first_logged_update_that_reaches_it() -> None:
     result = result_with([(1, 0.2, 2.0), (10, 0.9, 0.5), (100, 0.97, 0.2), (1000, 0.95, 0.04)])
     assert updates_to_target(result, test_acc=0.9) == 10 and updates_to_target(result, test_acc=0.96) == 100
     assert updates_to_target(result, train_loss=0.2) == 100 and updates_to_target(result, train_loss=0.01) is None
+    crossing = updates_to_target(result, test_acc=0.935, interpolate=True)
+    assert crossing == pytest.approx(10 * 10**0.5, rel=1e-12)  # halfway from 0.9 to 0.97 on a log axis
+    assert updates_to_target(result, train_loss=0.35, interpolate=True) == pytest.approx(10 * 10**0.5, rel=1e-12)
+    assert updates_to_target(result, test_acc=0.1, interpolate=True) == 1.0  # met at the first evaluation
     with pytest.raises(ValueError, match="exactly one target"):
         updates_to_target(result, test_acc=0.9, train_loss=0.1)
     with pytest.raises(ValueError, match="no log-spaced evaluations"):
@@ -101,3 +113,24 @@ def test_gapbook_steps_runs_the_sweep_into_its_own_store(
     assert main(args) == 0 and capsys.readouterr().out.count("reused;") == 3
     assert main([*args[:5], "--batches", "6", *args[7:]]) == 2
     assert "batches [6] are not in the smoke sweep; choose among 2, 4, 8" in capsys.readouterr().err
+
+
+def test_doubling_speedup_is_log2_of_how_many_times_fewer_updates() -> None:
+    perfect = doubling_speedup([400, 400, 400], [200, 200, 200])
+    assert (perfect.estimate, perfect.low, perfect.high) == pytest.approx((1, 1, 1), abs=1e-12)  # every seed: half
+    spread = doubling_speedup([400, 440, 360], [200, 220, 180])
+    assert spread.estimate == pytest.approx(1.0) and spread.low < 1 < spread.high and spread.positive
+    none = doubling_speedup([100, 120, 80], [110, 90, 100])
+    assert not none.shown and none.unit == ""
+
+
+def test_sweep_results_finds_the_stored_runs_of_each_rule_and_batch(data_root: str, tmp_path: Path) -> None:
+    store = steps_store(tmp_path, "smoke")
+    assert store.folder == tmp_path / "steps" / "smoke"
+    assert all(runs == [] for runs in sweep_results(store, "smoke").values())
+    for rule in ("none", "sqrt"):
+        store.save(train(steps_config(8, rule, "smoke", data_root=data_root, progress=False)))
+    found = sweep_results(store, "smoke")
+    assert set(found) == {(rule, batch) for rule in STEP_RULES for batch in (2, 4, 8)}
+    assert [len(found[rule, 8]) for rule in STEP_RULES] == [1, 1, 0]
+    assert found["sqrt", 8][0].config_hash == steps_config(8, "sqrt", "smoke").config_hash()

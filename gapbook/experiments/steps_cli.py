@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-from pathlib import Path
 
 import torch
 
@@ -14,20 +13,10 @@ from gapbook.train.outputs import check_folder
 from .cli import DEFAULT_RESULTS, _PROFILE_HELP, _argument_type, _seeds, _threads
 from .profiles import PROFILES, active_profile
 from .runner import run_config
-from .steps import STEP_RULES, steps_configs, steps_scale, updates_to_target
-from .store import ResultStore
+from .steps import STEP_RULES, STEPS_FOLDER, steps_configs, steps_scale, steps_store, updates_to_target
 from .synthetic import smoke_data_root
 
-__all__ = ["STEPS_FOLDER", "add_steps_command", "run_steps", "steps_store"]
-
-STEPS_FOLDER = "steps"
-"""The sweep's results live in ``<results dir>/steps/<profile>/``, apart from Table 1's."""
-
-
-def steps_store(results_dir: str | Path, profile: str) -> ResultStore:
-    """The store of the sweep's results at ``profile`` under ``results_dir``."""
-    return ResultStore(Path(results_dir) / STEPS_FOLDER, profile)
-
+__all__ = ["add_steps_command", "run_steps"]
 
 def _rules(text: str) -> tuple[str, ...]:
     chosen = tuple(dict.fromkeys(part.strip().lower() for part in text.split(",") if part.strip()))
@@ -84,6 +73,10 @@ def _steps_hint(args: argparse.Namespace, argv: list[str]) -> str:
     )
 
 
+def _at(update: float | None) -> str:
+    return "not reached" if update is None else f"update {update:.0f}"
+
+
 def run_steps(args: argparse.Namespace) -> int:
     """Run ``gapbook steps``; bad input is reported in one line with exit status 2."""
     if args.threads is not None:
@@ -112,8 +105,8 @@ def run_steps(args: argparse.Namespace) -> int:
             fitted = updates_to_target(result, train_loss=chosen.target_train_loss)
             print(
                 f"[{index}/{len(configs)}] batch {config.batch_size} lr {config.effective_regime().phases[0].lr:.4g} "
-                f"seed {config.seed}: {action}; test target: {reached or 'not reached'}, training-loss target: "
-                f"{fitted or 'not reached'}, of {result.iterations} updates ({result.wall_time:.0f} s)",
+                f"seed {config.seed}: {action}; test target: {_at(reached)}, training-loss target: "
+                f"{_at(fitted)}, of {result.iterations} updates ({result.wall_time:.0f} s)",
                 flush=True,
             )
     except (ValueError, OSError) as err:
