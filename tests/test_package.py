@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import gapbook
-from gapbook.cli import main
+from gapbook.cli import build_parser, main
 from gapbook.experiments import render
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,6 +26,16 @@ def test_the_readme_table_is_what_gapbook_table_prints_from_the_committed_result
     table = render(ROOT / "book" / "results", ("full", "mini")).strip()
     message = "README.md: paste the output of `gapbook table --profile full,mini`"
     assert table in (ROOT / "README.md").read_text(), message
+
+
+def test_every_gapbook_command_the_readme_shows_is_accepted() -> None:
+    blocks = re.findall(r"```bash\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.DOTALL)
+    commands = [line.split("#")[0].split() for block in blocks for line in block.splitlines()]
+    commands = [words[1:] for words in commands if words[:1] == ["gapbook"]]
+    assert len(commands) >= 6 and {"train", "reproduce", "table", "steps"} <= {words[0] for words in commands}
+    parser = build_parser()
+    for words in commands:
+        parser.parse_args(words)  # exits with a usage error on an option the command line does not have
 
 
 def test_readme_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
