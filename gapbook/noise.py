@@ -77,6 +77,18 @@ class GradientStatistics:
         """tr Sigma = (1/N) sum_n ||g_n - g||^2, the total variance of one sample's gradient."""
         return self.mean_square - self.mean_norm_sq
 
+    def noise_scale(self, gradient_norm_sq: float | None = None) -> float:
+        """The simple gradient noise scale B_simple = tr Sigma / ||G||^2 of McCandlish et al. (2018): about the
+        batch beyond which a larger batch stops cutting the updates needed in proportion.
+
+        ``gradient_norm_sq`` is ||G||^2 of the full-data gradient when it was measured on more samples than
+        these (the mean of N per-sample gradients overestimates it by tr Sigma / N); by default the mean of these.
+        """
+        norm_sq = self.mean_norm_sq if gradient_norm_sq is None else gradient_norm_sq
+        if not norm_sq > 0:
+            raise ValueError(f"the squared gradient norm must be > 0 to divide by, got {norm_sq!r}")
+        return self.trace / norm_sq
+
     def update_variance(self, lr: float, batch_size: int) -> float:
         """tr cov(dw) = eta^2 tr Sigma / M, for M samples drawn independently (with replacement)."""
         return lr**2 * self.trace / batch_size

@@ -91,6 +91,9 @@ def test_update_variance_is_eta_squared_over_m_times_the_trace() -> None:
     assert stats.trace == pytest.approx(100.0)
     assert stats.update_variance(0.1, 20) == pytest.approx(0.01 * 100 / 20)
     assert stats.paper_update_variance(0.1, 20) == pytest.approx(0.01 * 125 / 20)
+    assert stats.noise_scale() == pytest.approx(100 / 25) and stats.noise_scale(50.0) == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="squared gradient norm must be > 0"):
+        GradientStatistics(mean=torch.zeros(2), norms_sq=norms).noise_scale()
 
 
 def test_share_of_largest_counts_the_largest_gradients() -> None:
