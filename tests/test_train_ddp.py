@@ -25,7 +25,8 @@ def test_two_processes_match_one_process_at_the_same_global_batch(tmp_path: Path
     launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "gapbook"]
     options = [
         "train", "--model", "f1", "--batch-size", str(BATCH), "--ghost-batch-size", str(GHOST), "--device", "cpu",
-        "--regime", json.dumps(base.to_dict()), "--data-root", str(data_root), "--no-progress", "--output", str(output), "--eval-points-per-decade", "5",
+        "--regime", json.dumps(base.to_dict()), "--data-root", str(data_root), "--no-progress", "--output", str(output),
+        "--eval-points-per-decade", "5",
     ]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     done = subprocess.run(launch + options, capture_output=True, text=True, env=env, timeout=300)
@@ -56,5 +57,6 @@ def test_two_processes_match_one_process_at_the_same_global_batch(tmp_path: Path
     assert distributed.distance["iterations"] == single.distance["iterations"]
     # Log-spaced evaluations at the same updates, over every process's share (their values differ with the
     # running statistics, which each process keeps from its own ghost batches).
-    assert [p.iteration for p in distributed.evaluations] == [p.iteration for p in single.evaluations] == [1, 2, 3, 4, 6]
+    logged = [p.iteration for p in distributed.evaluations]
+    assert logged == [p.iteration for p in single.evaluations] == [1, 2, 3, 4, 6]
     assert all(0 <= p.test_acc <= 1 and p.train_loss is not None for p in distributed.evaluations)

@@ -327,3 +327,11 @@ def test_stopping_targets_are_checked_when_the_config_is_made(data_root: str) ->
         config(data_root, eval_points_per_decade=0)
     assert config(data_root).config_hash() == config(data_root, eval_points_per_decade=None).config_hash()
     assert config(data_root, stop_at_test_acc=0.9, eval_points_per_decade=10).targets == {"test_acc": 0.9}
+
+
+def test_a_test_loss_that_is_not_finite_is_stored_as_null(data_root: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    nan = engine.EvalMetrics(math.nan, 0.1, None)
+    monkeypatch.setattr(engine._Run, "_evaluate", lambda self: nan)
+    result = train(config(data_root, regime=regime(epochs=1, drop_at=None), eval_points_per_decade=5))
+    assert result.epochs[-1].test_loss is None and all(p.test_loss is None for p in result.evaluations)
+    assert "NaN" not in result.to_json()  # strict JSON

@@ -319,7 +319,7 @@ class _Run:
                 lr=lr,
                 train_loss=finite_or_none(train_loss / train_seen),
                 train_acc=train_correct / train_seen,
-                test_loss=None if evaluated is None else evaluated.loss,
+                test_loss=None if evaluated is None else finite_or_none(evaluated.loss),
                 test_acc=None if evaluated is None else evaluated.acc,
                 test_top5=None if evaluated is None else evaluated.top5,
                 distance=finite_or_none(float(self.distance.distances[-1])),
