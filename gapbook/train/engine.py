@@ -8,6 +8,11 @@ are summed on the device and read only every ``CHECK_EVERY`` iterations and at e
 waits for the device. The same reads detect a loss that is no longer finite: the run then stops as
 ``"diverged"`` and records the exact first iteration whose loss was NaN or infinite, or exploded above
 ``EXPLOSION_FACTOR`` x ln(number of classes) (100 times the loss of a uniform guess).
+
+The test set is evaluated at the end of every ``eval_every`` epochs; with ``eval_points_per_decade`` also at
+log-spaced updates (the grid of the weight-distance log), together with a fixed training sample, and a run with
+``stop_at_*`` targets ends at the first such evaluation that meets them all. Evaluations leave the training
+itself untouched: a run with them follows the same trajectory as one without.
 """
 
 from __future__ import annotations
