@@ -25,7 +25,15 @@ from .summary import summarize
 from .table import FORMATS, render
 from .table1 import ROW_KEYS, row
 
-__all__ = ["add_minima_command", "add_reproduce_command", "add_table_command", "run_minima", "run_reproduce", "run_table"]
+__all__ = [
+    "add_minima_command",
+    "add_reproduce_command",
+    "add_table_command",
+    "comma_choices",
+    "run_minima",
+    "run_reproduce",
+    "run_table",
+]
 
 DEFAULT_RESULTS = "book/results"
 T = TypeVar("T")
@@ -56,12 +64,17 @@ def _seeds(text: str) -> tuple[int, ...]:
     return check_seeds(seeds)
 
 
-def _profiles(text: str) -> tuple[str, ...]:
+def comma_choices(text: str, allowed: Sequence[str], what: str) -> tuple[str, ...]:
+    """The distinct names of a comma-separated ``text``, each one of ``allowed`` (``what`` names them in errors)."""
     chosen = tuple(dict.fromkeys(part.strip().lower() for part in text.split(",") if part.strip()))
-    unknown = [name for name in chosen if name not in PROFILES]
+    unknown = [name for name in chosen if name not in allowed]
     if not chosen or unknown:
-        raise ValueError(f"profiles must be some of {', '.join(PROFILES)} separated by commas, got {text!r}")
+        raise ValueError(f"{what} must be some of {', '.join(allowed)} separated by commas, got {text!r}")
     return chosen
+
+
+def _profiles(text: str) -> tuple[str, ...]:
+    return comma_choices(text, PROFILES, "profiles")
 
 
 def _threads(text: str) -> int:

@@ -10,7 +10,7 @@ import torch
 
 from gapbook.train.outputs import check_folder
 
-from .cli import DEFAULT_RESULTS, _PROFILE_HELP, _argument_type, _seeds, _threads
+from .cli import DEFAULT_RESULTS, _PROFILE_HELP, _argument_type, _seeds, _threads, comma_choices
 from .profiles import PROFILES, active_profile
 from .runner import run_config
 from .steps import STEP_RULES, STEPS_FOLDER, steps_configs, steps_scale, steps_store, updates_to_target
@@ -19,11 +19,7 @@ from .synthetic import smoke_data_root
 __all__ = ["add_steps_command", "run_steps"]
 
 def _rules(text: str) -> tuple[str, ...]:
-    chosen = tuple(dict.fromkeys(part.strip().lower() for part in text.split(",") if part.strip()))
-    unknown = [rule for rule in chosen if rule not in STEP_RULES]
-    if not chosen or unknown:
-        raise ValueError(f"rules must be some of {', '.join(STEP_RULES)} separated by commas, got {text!r}")
-    return chosen
+    return comma_choices(text, STEP_RULES, "rules")
 
 
 def _batches(text: str) -> tuple[int, ...]:
