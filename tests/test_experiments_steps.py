@@ -6,6 +6,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from gapbook.cli import main
@@ -13,7 +14,8 @@ from gapbook.experiments import write_synthetic_data
 from gapbook.experiments.profiles import PROFILES
 from gapbook.experiments.steps import (
     STEP_RULES,
-    doubling_speedup,
+    scaling_slope,
+    speedup,
     steps_config,
     steps_configs,
     steps_scale,
@@ -115,12 +117,14 @@ def test_gapbook_steps_runs_the_sweep_into_its_own_store(
     assert "batches [6] are not in the smoke sweep; choose among 2, 4, 8" in capsys.readouterr().err
 
 
-def test_doubling_speedup_is_log2_of_how_many_times_fewer_updates() -> None:
-    perfect = doubling_speedup([400, 400, 400], [200, 200, 200])
+def test_speedup_is_log2_of_how_many_times_fewer_updates_the_larger_batch_needs() -> None:
+    perfect = speedup([400, 400, 400], [200, 200, 200])
     assert (perfect.estimate, perfect.low, perfect.high) == pytest.approx((1, 1, 1), abs=1e-12)  # every seed: half
-    spread = doubling_speedup([400, 440, 360], [200, 220, 180])
+    spread = speedup([400, 440, 360], [200, 220, 180])
     assert spread.estimate == pytest.approx(1.0) and spread.low < 1 < spread.high and spread.positive
-    none = doubling_speedup([100, 120, 80], [110, 90, 100])
+    eightfold = speedup([800, 880, 720], [100, 110, 90])  # 8 times the batch, 8 times fewer updates: 3 doublings
+    assert eightfold.estimate == pytest.approx(3.0) and eightfold.low < 3 < eightfold.high
+    none = speedup([100, 120, 80], [110, 90, 100])
     assert not none.shown and none.unit == ""
 
 
@@ -134,3 +138,24 @@ def test_sweep_results_finds_the_stored_runs_of_each_rule_and_batch(data_root: s
     assert set(found) == {(rule, batch) for rule in STEP_RULES for batch in (2, 4, 8)}
     assert [len(found[rule, 8]) for rule in STEP_RULES] == [1, 1, 0]
     assert found["sqrt", 8][0].config_hash == steps_config(8, "sqrt", "smoke").config_hash()
+
+
+def test_scaling_slope_recovers_perfect_scaling_and_its_interval_narrows_with_runs() -> None:
+    perfect = scaling_slope({128: [800, 800], 256: [400, 400], 512: [200, 200]})
+    assert (perfect.estimate, perfect.low, perfect.high) == pytest.approx((-1, -1, -1), abs=1e-9)
+    assert perfect.batches == (128, 256, 512) and perfect.runs == 6
+    rng = np.random.default_rng(0)
+
+    def noisy(seeds: int) -> dict[int, list[float]]:  # updates = 1e5 / B^0.5, scattered by about 20% a run
+        return {b: list(1e5 / b**0.5 * 2 ** rng.normal(0, 0.3, seeds)) for b in (64, 128, 256, 512, 1024)}
+
+    few, many = scaling_slope(noisy(2)), scaling_slope(noisy(40))
+    assert few.low < -0.5 < few.high and many.low < -0.5 < many.high
+    assert many.high - many.low < (few.high - few.low) / 2
+
+
+def test_scaling_slope_refuses_what_it_cannot_fit() -> None:
+    with pytest.raises(ValueError, match="two batches or more and three runs or more"):
+        scaling_slope({128: [100, 120, 90]})
+    with pytest.raises(ValueError, match="must be > 0"):
+        scaling_slope({128: [100, 0], 256: [50]})

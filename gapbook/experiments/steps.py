@@ -14,9 +14,12 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
+from scipy.stats import t as student_t
 
 from gapbook.regime import Regime
 from gapbook.stats import Difference, welch_interval
@@ -28,8 +31,10 @@ from .store import ResultStore
 __all__ = [
     "STEPS_FOLDER",
     "STEP_RULES",
+    "ScalingSlope",
     "StepsScale",
-    "doubling_speedup",
+    "scaling_slope",
+    "speedup",
     "steps_config",
     "steps_configs",
     "steps_scale",
@@ -223,8 +228,59 @@ def sweep_results(
     return found
 
 
-def doubling_speedup(fewer: Sequence[float], more: Sequence[float]) -> Difference:
-    """How many times fewer updates the doubled batch needs, as log2 of the factor: the Welch interval of
-    mean(log2 updates at B) - mean(log2 updates at 2B) over seeds. 1 is perfect scaling (half the updates), 0 no
-    gain at all; ``fewer`` are the updates at B, ``more`` those at 2B."""
-    return welch_interval([math.log2(value) for value in fewer], [math.log2(value) for value in more], unit="")
+def speedup(at_small: Sequence[float], at_large: Sequence[float]) -> Difference:
+    """How many times fewer updates the larger batch needs, as log2 of the factor: the Welch interval of
+    mean(log2 updates at the smaller batch) - mean(log2 updates at the larger) over seeds.
+
+    ``at_small`` and ``at_large`` are the updates each seed needed at the two batches. Perfect scaling is log2 of
+    the batch ratio (1 for a doubling, 3 from B to 8B: that many times fewer updates), no gain at all is 0.
+    """
+    return welch_interval([math.log2(value) for value in at_small], [math.log2(value) for value in at_large], unit="")
+
+
+@dataclass(frozen=True)
+class ScalingSlope:
+    """The slope of log2(updates to target) against log2(batch) over a range of batches, with its interval: -1 is
+    perfect scaling (twice the batch, half the updates), 0 no gain from a larger batch, above 0 a loss."""
+
+    estimate: float
+    low: float
+    high: float
+    confidence: float
+    batches: tuple[int, ...]
+    runs: int
+
+    def __str__(self) -> str:
+        span = f"{self.batches[0]} to {self.batches[-1]}"
+        return (
+            f"slope {self.estimate:+.2f}, {100 * self.confidence:g}% interval [{self.low:+.2f}, {self.high:+.2f}] "
+            f"(batches {span}, {self.runs} runs)"
+        )
+
+
+def scaling_slope(updates: Mapping[int, Sequence[float]], confidence: float = 0.95) -> ScalingSlope:
+    """The least-squares slope of log2 updates against log2 batch over every seed's run in ``updates`` (batch ->
+    the updates each seed needed), with the t interval of a straight-line fit (n - 2 degrees of freedom).
+
+    Pooling the batches of a range states "how the updates fall as the batch grows" on all its runs at once, where
+    one doubling moves the updates by about the scatter between seeds.
+    """
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence!r}")
+    runs = sum(len(values) for values in updates.values())
+    if len(updates) < 2 or runs < 3:
+        raise ValueError(
+            f"a slope with an interval needs two batches or more and three runs or more, got {len(updates)} "
+            f"batch(es) and {runs} run(s)"
+        )
+    if not all(value > 0 for values in updates.values() for value in values):
+        raise ValueError("every number of updates must be > 0 to take its log")
+    points = [(math.log2(batch), math.log2(value)) for batch, values in updates.items() for value in values]
+    x, y = np.array(points).T
+    slope, intercept = np.polyfit(x, y, 1)
+    residual = y - (slope * x + intercept)
+    spread = float(np.sqrt(residual @ residual / (len(x) - 2) / np.sum((x - x.mean()) ** 2)))
+    half = float(student_t.ppf(0.5 + confidence / 2, len(x) - 2)) * spread
+    return ScalingSlope(
+        float(slope), float(slope) - half, float(slope) + half, confidence, tuple(sorted(updates)), len(points)
+    )
