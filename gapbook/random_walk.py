@@ -34,6 +34,8 @@ from typing import Literal, Protocol
 import numpy as np
 import torch
 
+from gapbook.stats import check_confidence
+
 __all__ = [
     "BrownianPotential",
     "Exponent",
@@ -662,8 +664,7 @@ def bootstrap(
     bootstrap interval: the statistic of ``n_resamples`` resamples of the units, drawn with replacement."""
     _positive_int("n_units", n_units)
     _positive_int("n_resamples", n_resamples)
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence!r}")
+    check_confidence(confidence)
     rng = np.random.default_rng(seed)
     estimate = float(statistic(np.arange(n_units)))
     values = np.array([statistic(rng.integers(0, n_units, n_units)) for _ in range(n_resamples)])

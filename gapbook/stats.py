@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from scipy.stats import t as student_t
 
-__all__ = ["Difference", "Sample", "enough_for_interval", "welch_interval"]
+__all__ = ["Difference", "Sample", "check_confidence", "enough_for_interval", "welch_interval"]
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,12 @@ class Difference:
         )
 
 
+def check_confidence(confidence: float) -> None:
+    """Refuse a ``confidence`` level outside (0, 1), naming it: 0.95 asks for a 95% interval."""
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie strictly between 0 and 1 (0.95 for 95%), got {confidence!r}")
+
+
 def welch_interval(
     a: Sequence[float], b: Sequence[float], confidence: float = 0.95, unit: str = "points"
 ) -> Difference:
@@ -86,8 +92,7 @@ def welch_interval(
     The standard error is sqrt(s_a^2 / n_a + s_b^2 / n_b) and the degrees of freedom those of the
     Welch-Satterthwaite equation; with two constant samples the interval is the difference itself.
     """
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence!r}")
+    check_confidence(confidence)
     first, second = Sample.of(a), Sample.of(b)
     va, vb = first.std**2 / first.n, second.std**2 / second.n
     error = math.sqrt(va + vb)

@@ -159,3 +159,10 @@ def test_scaling_slope_refuses_what_it_cannot_fit() -> None:
         scaling_slope({128: [100, 120, 90]})
     with pytest.raises(ValueError, match="must be > 0"):
         scaling_slope({128: [100, 0], 256: [50]})
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        scaling_slope({128: [100, 120], 256: [50, 60]}, confidence=95)
+
+
+def test_speedup_refuses_a_run_without_updates_to_take_the_log_of() -> None:
+    with pytest.raises(ValueError, match=r"must be > 0 to take its log, got \[400, 0\]"):
+        speedup([400, 0], [200, 210])

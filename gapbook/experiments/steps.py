@@ -18,11 +18,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
+from scipy.stats import linregress
 from scipy.stats import t as student_t
 
 from gapbook.regime import Regime
-from gapbook.stats import Difference, welch_interval
+from gapbook.stats import Difference, check_confidence, welch_interval
 from gapbook.train import RunResult, TrainConfig, authors_regime
 
 from .profiles import PROFILES
@@ -235,7 +235,15 @@ def speedup(at_small: Sequence[float], at_large: Sequence[float]) -> Difference:
     ``at_small`` and ``at_large`` are the updates each seed needed at the two batches. Perfect scaling is log2 of
     the batch ratio (1 for a doubling, 3 from B to 8B: that many times fewer updates), no gain at all is 0.
     """
-    return welch_interval([math.log2(value) for value in at_small], [math.log2(value) for value in at_large], unit="")
+    return welch_interval(_log2_updates(at_small), _log2_updates(at_large), unit="")
+
+
+def _log2_updates(updates: Iterable[float]) -> list[float]:
+    """log2 of each number of updates, refusing one that is not > 0 (a run that did not reach its target has none)."""
+    updates = list(updates)
+    if not all(value > 0 for value in updates):
+        raise ValueError(f"every number of updates must be > 0 to take its log, got {updates}")
+    return [math.log2(value) for value in updates]
 
 
 @dataclass(frozen=True)
@@ -265,22 +273,15 @@ def scaling_slope(updates: Mapping[int, Sequence[float]], confidence: float = 0.
     Pooling the batches of a range states "how the updates fall as the batch grows" on all its runs at once, where
     one doubling moves the updates by about the scatter between seeds.
     """
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence!r}")
+    check_confidence(confidence)
     runs = sum(len(values) for values in updates.values())
     if len(updates) < 2 or runs < 3:
         raise ValueError(
             f"a slope with an interval needs two batches or more and three runs or more, got {len(updates)} "
             f"batch(es) and {runs} run(s)"
         )
-    if not all(value > 0 for values in updates.values() for value in values):
-        raise ValueError("every number of updates must be > 0 to take its log")
-    points = [(math.log2(batch), math.log2(value)) for batch, values in updates.items() for value in values]
-    x, y = np.array(points).T
-    slope, intercept = np.polyfit(x, y, 1)
-    residual = y - (slope * x + intercept)
-    spread = float(np.sqrt(residual @ residual / (len(x) - 2) / np.sum((x - x.mean()) ** 2)))
-    half = float(student_t.ppf(0.5 + confidence / 2, len(x) - 2)) * spread
-    return ScalingSlope(
-        float(slope), float(slope) - half, float(slope) + half, confidence, tuple(sorted(updates)), len(points)
-    )
+    points = [(math.log2(batch), log_value) for batch, values in updates.items() for log_value in _log2_updates(values)]
+    fit = linregress(*zip(*points))
+    half = float(student_t.ppf(0.5 + confidence / 2, len(points) - 2)) * fit.stderr
+    slope = float(fit.slope)
+    return ScalingSlope(slope, slope - half, slope + half, confidence, tuple(sorted(updates)), len(points))
