@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gapbook.book import COLUMN_COLORS, ROW_QUANTITIES, plot_row
+from gapbook.book import COLUMN_COLORS, ROW_QUANTITIES, plot_longer_sb, plot_row
 from gapbook.experiments import (
     COLUMN_KEYS,
     ROW_KEYS,
@@ -16,6 +16,8 @@ from gapbook.experiments import (
     column_settings,
     extrapolated_seconds,
     experiment_config,
+    longer_sb_config,
+    longer_sb_factors,
     phase_end_distance,
     render,
     row,
@@ -24,6 +26,7 @@ from gapbook.experiments import (
     samples_per_second,
     scale,
     settings_markdown,
+    stored_longer_sb,
     write_synthetic_data,
 )
 from gapbook.train import train
@@ -125,6 +128,49 @@ def test_the_row_figure_draws_every_column_given_in_three_panels(tmp_path: Path,
     assert means[0].get_xdata()[-1] == runs["+RA"][0].distance["iterations"][-1]
     figure.savefig(tmp_path / "row.png")
     assert (tmp_path / "row.png").stat().st_size > 0
+
+
+def test_sb_is_trained_longer_by_doubling_factors_up_to_the_sample_matched_control() -> None:
+    assert longer_sb_factors("mnist-f1", "mini") == [1, 2, 4, 8, 16]
+    assert longer_sb_factors("cifar10-c1", "mini") == [1, 2, 4, 8]
+    for key in ROW_KEYS:
+        for profile in ("smoke", "mini", "full"):
+            factors = longer_sb_factors(key, profile)
+            assert factors[0] == 1 and factors[-1] == scale(key, profile).batches.adaptation
+            assert all(b == 2 * a for a, b in zip(factors[:-2], factors[1:-1], strict=True))
+
+
+def test_the_stored_longer_sb_runs_are_read_by_factor_and_missing_ones_plotted_as_missing(
+    tmp_path: Path, data_root: str
+) -> None:
+    store = ResultStore(tmp_path, "smoke")
+    trained = {
+        (factor, seed): train(longer_sb_config("mnist-f1", "smoke", factor, seed=seed, data_root=data_root,
+                                               progress=False))
+        for factor, seed in ((1, 0), (4, 0))
+    }  # fmt: skip
+    for result in trained.values():
+        store.save(result)
+    longer = stored_longer_sb(store, "mnist-f1", "smoke")
+    assert list(longer) == longer_sb_factors("mnist-f1", "smoke") == [1, 2, 4]
+    assert [r.config_hash for r in longer[4]] == [trained[4, 0].config_hash] and longer[2] == []
+    assert [r.config_hash for r in longer[1]] == [trained[1, 0].config_hash]
+
+    adapted = [train(experiment_config("mnist-f1", "+RA", "smoke", data_root=data_root, progress=False))]
+    sb_epochs = trained[1, 0].regime.epochs
+    figure = plot_longer_sb(longer, adapted, sb_epochs)
+    (ax,) = figure.axes
+    assert tuple(figure.get_size_inches()) == (7, 4) and ax.get_xscale() == "log"
+    texts = [text.get_text() for text in ax.texts]
+    assert texts == ["not stored yet: factor(s) 2"]
+    (errorbar,) = ax.containers
+    assert list(errorbar.lines[0].get_xdata()) == [sb_epochs, 4 * sb_epochs]
+    assert list(errorbar.lines[0].get_ydata()) == pytest.approx(
+        [100 * trained[1, 0].final_test_acc, 100 * trained[4, 0].final_test_acc])
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert legend[0].startswith(f"+RA: {adapted[0].regime.epochs:g} epochs at B = {adapted[0].batch_size}")
+    assert legend[1] == "SB trained longer (mean ± std)"
+    assert ax.get_xlabel() == f"epochs of SB (B = {trained[1, 0].batch_size})"
 
 
 def test_the_row_figure_refuses_an_unknown_column() -> None:

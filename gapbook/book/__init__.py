@@ -4,7 +4,7 @@ the page."""
 
 from .colab import REPOSITORY_VARIABLE, setup_cell
 from .curves import AXES, METRICS, Curve, distance_curve, error_percent, metric_curve, plot_curve
-from .figures import COLUMN_COLORS, ROW_QUANTITIES, plain_log_ticks, plot_row
+from .figures import COLUMN_COLORS, ROW_QUANTITIES, plain_log_ticks, plot_longer_sb, plot_row
 from .listing import listing
 from .paths import BOOK_VARIABLE, book_root, results_dir
 from .text import WIDTH, interval_text, mean_std, say, wrapped
@@ -27,6 +27,7 @@ __all__ = [
     "metric_curve",
     "plain_log_ticks",
     "plot_curve",
+    "plot_longer_sb",
     "plot_row",
     "results_dir",
     "say",

@@ -1,4 +1,5 @@
-"""The figures of one row of Table 1: every column's runs against optimizer updates, as the paper's Figure 2 does.
+"""The figures of one row of Table 1: every column's runs against optimizer updates, as the paper's Figure 2 does,
+and the small batch trained longer against +RA.
 
 Plotting against updates rather than epochs puts +RA (ceil(LB / SB) times the epochs) on the same axis as SB,
 and shows LB, +LR and +GBN stopping after a fraction of SB's updates.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 from matplotlib.axis import Axis
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
@@ -17,7 +19,7 @@ from gapbook.train import RunResult
 
 from .curves import distance_curve, error_percent, metric_curve, plot_curve
 
-__all__ = ["COLUMN_COLORS", "ROW_QUANTITIES", "plain_log_ticks", "plot_row"]
+__all__ = ["COLUMN_COLORS", "ROW_QUANTITIES", "plain_log_ticks", "plot_longer_sb", "plot_row"]
 
 COLUMN_COLORS: dict[str, str] = {"SB": "C0", "LB": "C3", "+LR": "C4", "+GBN": "C1", "+RA": "C2"}
 """The colour of each column in the book's figures."""
@@ -56,6 +58,46 @@ def plot_row(runs: Mapping[str, Sequence[RunResult]], title: str, quantity: str 
     ax.grid(alpha=0.3, which="both")
     ax.legend()
     ax.set_title(title)
+    return figure
+
+
+def plot_longer_sb(
+    longer: Mapping[int, Sequence[RunResult]], adapted: Sequence[RunResult], sb_epochs: float
+) -> Figure:
+    """Final test accuracy of SB trained longer (``longer`` maps each factor to its runs, as
+    :func:`~gapbook.experiments.stored_longer_sb` gives them; every seed a dot, mean ± std joined) against SB's
+    epochs (``sb_epochs`` times the factor, log-2 axis), beside +RA's runs ``adapted`` as a band of mean ± std.
+    Factors without a run are named in a corner, so that a missing control shows as missing."""
+    figure = Figure(figsize=(7, 4), layout="constrained")
+    ax = figure.subplots()
+    color = COLUMN_COLORS["SB"]
+    stored = sorted(factor for factor, runs in longer.items() if runs)
+    values = {factor: [100 * r.final_test_acc for r in longer[factor]] for factor in stored}
+    epochs = [factor * sb_epochs for factor in stored]
+    for x, factor in zip(epochs, stored, strict=True):
+        ax.plot([x] * len(values[factor]), values[factor], ".", color=color, alpha=0.5)
+    if stored:
+        means = [np.mean(values[factor]) for factor in stored]
+        stds = [np.std(values[factor], ddof=1) if len(values[factor]) > 1 else 0.0 for factor in stored]
+        ax.errorbar(epochs, means, stds, color=color, marker="o", capsize=3, label="SB trained longer (mean ± std)")
+    if adapted:
+        accuracy = [100 * r.final_test_acc for r in adapted]
+        mean, std = np.mean(accuracy), np.std(accuracy, ddof=1) if len(accuracy) > 1 else 0.0
+        ax.axhspan(mean - std, mean + std, color=COLUMN_COLORS["+RA"], alpha=0.15)
+        ax.axhline(mean, color=COLUMN_COLORS["+RA"],
+                   label=f"+RA: {adapted[0].regime.epochs:g} epochs at B = {adapted[0].batch_size} (mean ± std)")
+    missing = sorted(factor for factor, runs in longer.items() if not runs)
+    if missing:
+        ax.text(0.98, 0.04, "not stored yet: factor(s) " + ", ".join(map(str, missing)), transform=ax.transAxes,
+                ha="right", fontsize=10)
+    ax.set_xscale("log", base=2)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.set_xlim(0.7 * sb_epochs, 1.4 * sb_epochs * max(longer, default=1))
+    batch = next((runs[0].batch_size for runs in longer.values() if runs), None)
+    ax.set_xlabel("epochs of SB" + (f" (B = {batch})" if batch else ""))
+    ax.set_ylabel("final test accuracy (%)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(loc="upper left")
     return figure
 
 

@@ -10,7 +10,7 @@ about one row (its figure is :func:`gapbook.book.plot_row`).
 
 from .columns import COLUMN_KEYS, COLUMNS, Batches, Column, column, parse_columns
 from .configs import base_config, experiment_config
-from .controls import longer_sb_config
+from .controls import longer_sb_config, longer_sb_factors, stored_longer_sb
 from .minima import MinimaStore, MinimumMeasurement, MinimumSettings, measure_minimum
 from .profiles import PROFILE_VARIABLE, PROFILES, active_profile
 from .scales import Scale, scale, step_regime
@@ -72,6 +72,7 @@ __all__ = [
     "experiment_key",
     "extrapolated_seconds",
     "longer_sb_config",
+    "longer_sb_factors",
     "measure_minimum",
     "parse_columns",
     "phase_end_distance",
@@ -89,6 +90,7 @@ __all__ = [
     "smoke_data_root",
     "step_regime",
     "stored_or_trained",
+    "stored_longer_sb",
     "summarize",
     "to_csv",
     "to_markdown",

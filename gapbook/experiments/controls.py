@@ -9,11 +9,13 @@ as many samples as +RA (the sample-matched control), and a few factors show wher
 
 from __future__ import annotations
 
-from gapbook.train import TrainConfig
+from gapbook.train import RunResult, TrainConfig
 
 from .configs import experiment_config
+from .scales import scale
+from .store import ResultStore
 
-__all__ = ["longer_sb_config"]
+__all__ = ["longer_sb_config", "longer_sb_factors", "stored_longer_sb"]
 
 
 def longer_sb_config(
@@ -37,3 +39,24 @@ def longer_sb_config(
         eval_every=sb.eval_every * factor,
         checkpoint_every=sb.checkpoint_every * factor,
     )
+
+
+def longer_sb_factors(row_key: str, profile: str) -> list[int]:
+    """The factors SB is trained longer by, to see where its accuracy levels off: 1, 2, 4, ... up to the row's
+    regime-adaptation factor ceil(LB / SB) at ``profile``, the sample-matched control, which is always the last."""
+    adaptation = scale(row_key, profile).batches.adaptation
+    return [2**k for k in range(adaptation.bit_length()) if 2**k < adaptation] + [adaptation]
+
+
+def stored_longer_sb(store: ResultStore, row_key: str, profile: str) -> dict[int, list[RunResult]]:
+    """The runs of SB trained longer that ``store`` holds, by factor of :func:`longer_sb_factors`, for each seed
+    the row's scale runs SB with (a factor without a stored run maps to ``[]``); it reads and never trains."""
+    return {
+        factor: [
+            result
+            for seed in scale(row_key, profile).seeds
+            if (result := store.lookup(longer_sb_config(row_key, profile, factor, seed=seed, progress=False)))
+            is not None
+        ]
+        for factor in longer_sb_factors(row_key, profile)
+    }
