@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from gapbook.book.paths import results_dir
 from gapbook.cli import main
 from gapbook.data import ArrayDataset, DatasetSpec
 from gapbook.data.sources import unavailable
@@ -47,7 +48,8 @@ def help_text(command: str, capsys: pytest.CaptureFixture[str], monkeypatch: pyt
 def test_help_documents_every_option(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     text = help_text("reproduce", capsys, monkeypatch)
     for option in ("--columns", "--profile", "--seeds", "--device", "--force", "--results-dir", "--data-root",
-                   "--no-progress", "--threads", "--reset-momentum"):  # fmt: skip
+                   "--no-progress", "--threads", "--reset-momentum", "--precision {auto,fp32,bf16,fp16}",
+                   "--channels-last"):  # fmt: skip
         assert option in text, option
     assert all(key in text for key in ROW_KEYS) and "SB, LB, +LR, +GBN, +RA" in text
     assert "(default: book/results)" in text and "skipped" in text and "resumes" in text
@@ -132,6 +134,7 @@ def test_a_foreign_file_in_the_store_stops_the_table(tmp_path: Path, capsys: pyt
         (["mnist-f1", "--seeds", "0,one"], "seeds must be ints >= 0 separated by commas"),
         (["mnist-f1", "--seeds", "1,1"], "seed(s) [1] given twice"),
         (["mnist-f1", "--threads", "0"], "threads must be an int >= 1, got '0'"),
+        (["mnist-f1", "--precision", "fp64"], "argument --precision: invalid choice: 'fp64' (choose from 'auto'"),
     ],
 )
 def test_bad_arguments_are_usage_errors_listing_the_valid_values(
@@ -201,3 +204,37 @@ def test_reproduce_keeps_the_final_weights_when_asked(
     start = initial_model(result.train_config)
     moved = torch.cat([(a - b).detach().flatten() for a, b in zip(model.parameters(), start.parameters())]).norm()
     assert float(moved) == pytest.approx(result.distance["distances"][-1], rel=1e-4)
+
+
+@pytest.mark.parametrize("row_key", ["mnist-f1", "cifar10-c1"])
+def test_the_default_plan_finds_the_stored_float32_runs_and_the_fast_path_is_new(row_key: str) -> None:
+    store = ResultStore(results_dir(), "mini")
+    default = runner.plan(row_key, "mini", seeds=(0, 1, 2), device="cpu")
+    assert all(store.lookup(run.config) is not None for run in default)  # the committed results' hashes
+    assert {run.config.resolved_precision() for run in default} == {"fp32"}
+    assert not any(run.config.channels_last for run in default)
+    fast = runner.plan(row_key, "mini", seeds=(0, 1, 2), device="cpu", precision="bf16", channels_last=True)
+    assert [(run.column, run.seed) for run in fast] == [(run.column, run.seed) for run in default]
+    assert all(run.config.precision == "bf16" and run.config.channels_last for run in fast)
+    assert not {run.config.config_hash() for run in fast} & {run.config.config_hash() for run in default}
+    assert all(store.lookup(run.config) is None for run in fast)
+
+
+def test_reproduce_runs_the_fast_path_as_runs_of_their_own(
+    data_root: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["reproduce", "mnist-f1", "--profile", "smoke", "--columns", "SB", "--results-dir", str(tmp_path),
+            "--data-root", data_root, "--no-progress"]  # fmt: skip
+    assert main(args) == 0 and main([*args, "--precision", "bf16", "--channels-last"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("1 trained") == 2
+    runs = sorted(ResultStore(tmp_path, "smoke").results(), key=lambda result: result.precision)
+    assert [(run.precision, run.config["channels_last"]) for run in runs] == [("bf16", True), ("fp32", False)]
+    assert runs[0].config_hash != runs[1].config_hash
+
+
+def test_fp16_on_a_cpu_is_a_one_line_error(data_root: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["reproduce", "mnist-f1", "--profile", "smoke", "--columns", "SB", "--device", "cpu", "--precision", "fp16"]
+    assert main([*args, "--results-dir", str(tmp_path), "--data-root", data_root, "--no-progress"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("gapbook reproduce: error: ") and "precision fp16 needs a CUDA device" in error

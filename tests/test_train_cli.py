@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from gapbook.cli import main
 from gapbook.train import RunResult, TrainConfig, result_filename
@@ -53,6 +54,7 @@ def test_help_documents_every_config_field_with_its_default(
     assert "(default: 128)" in lines["--batch-size"] and "(default: 5.0)" in lines["--grad-clip"]
     assert "(default: true)" in lines["--augment"] and "--no-augment" in lines["--augment"]
     assert "(default: results)" in lines["--output"] and "--config" in lines and "--resume" in lines
+    assert "(default: PyTorch's)" in lines["--threads"]
 
 
 def test_a_run_prints_where_its_result_is(data_root: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -117,10 +119,32 @@ def test_bad_options_get_one_clear_line(
     assert "Traceback" not in error
 
 
-def test_an_unparsable_value_is_an_argparse_error(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--batch-size", "many"], "argument --batch-size: invalid int value: 'many'"),
+        (["--threads", "0"], "argument --threads: threads must be an int >= 1, got '0'"),
+    ],
+)
+def test_an_unparsable_value_is_an_argparse_error(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        main(["train", "--model", "f1", "--batch-size", "many"])
-    assert exit_info.value.code == 2 and "argument --batch-size: invalid int value: 'many'" in capsys.readouterr().err
+        main(["train", "--model", "f1", *args])
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_threads_sets_pytorchs_cpu_threads(
+    data_root: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    threads = torch.get_num_threads()
+    try:
+        assert main(quick(data_root, tmp_path, "--threads", "1")) == 0
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(threads)
+    result = RunResult.load(written(capsys.readouterr().out))
+    assert result.status == "completed" and "threads" not in result.config  # not part of the run's identity
 
 
 def test_the_info_command_is_kept(capsys: pytest.CaptureFixture[str]) -> None:

@@ -16,6 +16,8 @@ from .profiles import PROFILE_VARIABLE, PROFILES, active_profile
 from gapbook.train.outputs import check_folder
 
 from gapbook.train import result_filename
+from gapbook.train.cli import positive_int, thread_count
+from gapbook.train.config import PRECISIONS
 
 from .columns import COLUMN_KEYS, parse_columns
 from .minima import MinimaStore, MinimumSettings, measure_minimum
@@ -75,12 +77,6 @@ def comma_choices(text: str, allowed: Sequence[str], what: str) -> tuple[str, ..
 
 def _profiles(text: str) -> tuple[str, ...]:
     return comma_choices(text, PROFILES, "profiles")
-
-
-def _threads(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise ValueError(f"threads must be an int >= 1, got {text!r}")
-    return int(text)
 
 
 def add_reproduce_command(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -146,9 +142,22 @@ def add_reproduce_command(commands: argparse._SubParsersAction) -> argparse.Argu
     )
     parser.add_argument(
         "--threads",
-        type=_argument_type(_threads, "threads"),
+        type=thread_count,
         metavar="N",
         help="CPU threads of PyTorch; on a busy machine 1 avoids threads waiting for each other (default: PyTorch's)",
+    )
+    parser.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="auto",
+        help="numerics of the runs, part of their identity: auto is float32 on a CPU (the stored results) and bf16 "
+        "or fp16 on a GPU; bf16 with --channels-last is a CPU's fast path, planned as runs of their own "
+        "(default: auto)",
+    )
+    parser.add_argument(
+        "--channels-last",
+        action="store_true",
+        help="channels-last memory format for images and networks, part of the runs' identity (default: off)",
     )
     parser.set_defaults(run=run_reproduce, resume_hint=_reproduce_hint)
     return parser
@@ -181,10 +190,10 @@ def add_minima_command(commands: argparse._SubParsersAction) -> argparse.Argumen
     parser.add_argument(
         "--results-dir", default=DEFAULT_RESULTS, metavar="DIR", help=f"the results store (default: {DEFAULT_RESULTS})"
     )
-    parser.add_argument("--samples", type=_argument_type(_threads, "samples"), default=MinimumSettings.samples,
+    parser.add_argument("--samples", type=positive_int("samples"), default=MinimumSettings.samples,
                         metavar="N", help=f"training samples measured on (default: {MinimumSettings.samples})")  # fmt: skip
     parser.add_argument("--data-root", metavar="DIR", help="folder holding the data sets (default: $GAPBOOK_DATA)")
-    parser.add_argument("--threads", type=_argument_type(_threads, "threads"), metavar="N",
+    parser.add_argument("--threads", type=thread_count, metavar="N",
                         help="CPU threads of PyTorch (default: PyTorch's)")  # fmt: skip
     parser.set_defaults(run=run_minima)
     return parser
@@ -286,6 +295,8 @@ def run_reproduce(args: argparse.Namespace) -> int:
             data_root=args.data_root,
             progress=args.progress,
             reset_momentum=args.reset_momentum,
+            precision=args.precision,
+            channels_last=args.channels_last,
             weights_dir=args.keep_weights,
         )
     except (ValueError, OSError) as err:

@@ -20,6 +20,8 @@ def base_config(
     data_root: str | None = None,
     progress: bool = True,
     reset_momentum: bool = False,
+    precision: str = "auto",
+    channels_last: bool = False,
 ) -> TrainConfig:
     """The row's config at the small batch of ``row_scale``, before any column is applied."""
     entry = row(row_key)
@@ -33,6 +35,8 @@ def base_config(
         augment=row_scale.augment,
         seed=seed,
         device=device,
+        precision=precision,
+        channels_last=channels_last,
         reset_momentum=reset_momentum,
         eval_every=row_scale.eval_every,
         checkpoint_every=row_scale.eval_every,
@@ -52,14 +56,19 @@ def experiment_config(
     data_root: str | None = None,
     progress: bool = True,
     reset_momentum: bool = False,
+    precision: str = "auto",
+    channels_last: bool = False,
 ) -> TrainConfig:
     """The config of row ``row_key`` in column ``column_key`` at ``profile``, with the run options given.
 
     ``data_root`` ``None`` leaves the data root to ``$GAPBOOK_DATA`` or the user cache when training;
-    ``reset_momentum`` zeroes the momentum buffers every epoch, as the authors' code did.
+    ``reset_momentum`` zeroes the momentum buffers every epoch, as the authors' code did. ``precision`` and
+    ``channels_last`` are part of a run's identity: the defaults (``auto``, i.e. float32 on a CPU, and the
+    contiguous layout) are those of the stored results.
     """
     chosen = scale(row_key, profile)
     base = base_config(
-        row_key, chosen, seed=seed, device=device, data_root=data_root, progress=progress, reset_momentum=reset_momentum
-    )
+        row_key, chosen, seed=seed, device=device, data_root=data_root, progress=progress,
+        reset_momentum=reset_momentum, precision=precision, channels_last=channels_last,
+    )  # fmt: skip
     return column(column_key).apply(base, chosen.batches)

@@ -83,8 +83,14 @@ def plan(
     data_root: str | None = None,
     progress: bool = True,
     reset_momentum: bool = False,
+    precision: str = "auto",
+    channels_last: bool = False,
 ) -> list[PlannedRun]:
-    """The runs of row ``row_key`` at ``profile``: every column in ``columns`` for every seed, seed by seed."""
+    """The runs of row ``row_key`` at ``profile``: every column in ``columns`` for every seed, seed by seed.
+
+    ``precision`` and ``channels_last`` go into every config, hence into its identity: the defaults find the
+    stored float32 runs, ``precision="bf16", channels_last=True`` plans the CPU's fast path as runs of their own.
+    """
     key = row(row_key).key
     keys = parse_columns(columns)
     return [
@@ -94,7 +100,7 @@ def plan(
             seed,
             experiment_config(
                 key, column, profile, seed=seed, device=device, data_root=data_root, progress=progress,
-                reset_momentum=reset_momentum,
+                reset_momentum=reset_momentum, precision=precision, channels_last=channels_last,
             ),  # fmt: skip
         )
         for seed in check_seeds(seeds)
@@ -158,6 +164,8 @@ def reproduce(
     data_root: str | None = None,
     progress: bool = True,
     reset_momentum: bool = False,
+    precision: str = "auto",
+    channels_last: bool = False,
     train_missing: bool = True,
     weights_dir: str | os.PathLike[str] | None = None,
     echo: Callable[[str], None] = lambda line: print(line, flush=True),
@@ -166,7 +174,8 @@ def reproduce(
 
     Results go to ``<results_dir>/<profile>/``. ``data_root`` ``None`` means ``$GAPBOOK_DATA`` or the user cache,
     except at the smoke profile, whose synthetic data is written to a temporary folder. ``reset_momentum`` runs
-    the authors' variant of the engine, which zeroes the momentum buffers every epoch. With ``train_missing``
+    the authors' variant of the engine, which zeroes the momentum buffers every epoch; ``precision`` and
+    ``channels_last`` choose the numerics (see :func:`plan`). With ``train_missing``
     false a run without a stored result is reported as missing and left out of the outcomes instead of trained
     (e.g. a chapter at the paper's scale on a CPU, where one run takes hours). With ``weights_dir`` the final
     weights of every run trained are kept there (see :func:`run_config`).
@@ -176,7 +185,7 @@ def reproduce(
     store = ResultStore(results_dir, profile)
     runs = plan(
         row_key, profile, columns=columns, seeds=seeds, device=device, data_root=data_root, progress=progress,
-        reset_momentum=reset_momentum,
+        reset_momentum=reset_momentum, precision=precision, channels_last=channels_last,
     )  # fmt: skip
     echo(f"{runs[0].row} at the {profile} profile: {len(runs)} run(s), results in {store.folder}")
     outcomes = []

@@ -8,9 +8,10 @@ import sys
 
 import torch
 
+from gapbook.train.cli import thread_count
 from gapbook.train.outputs import check_folder
 
-from .cli import DEFAULT_RESULTS, _PROFILE_HELP, _argument_type, _seeds, _threads, comma_choices
+from .cli import DEFAULT_RESULTS, _PROFILE_HELP, _argument_type, _seeds, comma_choices
 from .profiles import PROFILES, active_profile
 from .runner import run_config
 from .steps import STEP_RULES, STEPS_FOLDER, steps_configs, steps_scale, steps_store, updates_to_target
@@ -57,7 +58,7 @@ def add_steps_command(commands: argparse._SubParsersAction) -> argparse.Argument
                         help="folder holding the data sets (default: $GAPBOOK_DATA, else the user cache)")  # fmt: skip
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
                         help="show a progress bar per run (default: --progress)")  # fmt: skip
-    parser.add_argument("--threads", type=_argument_type(_threads, "threads"), metavar="N",
+    parser.add_argument("--threads", type=thread_count, metavar="N",
                         help="CPU threads of PyTorch (default: PyTorch's)")  # fmt: skip
     parser.set_defaults(run=run_steps, resume_hint=_steps_hint)
     return parser

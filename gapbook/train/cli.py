@@ -18,13 +18,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from .config import TrainConfig
 from .distributed import process_group_from_env
 from .engine import train
 from .outputs import check_file_target, check_folder
 from .results import result_filename
 
-__all__ = ["add_train_command", "resume_hint", "run_train"]
+__all__ = ["add_train_command", "positive_int", "resume_hint", "run_train", "thread_count"]
 
 DEFAULT_OUTPUT = "results"
 _NONE = "none"
@@ -37,6 +39,22 @@ _METAVARS = {
     "stop_at_test_acc": "ACC",
     "stop_at_train_loss": "LOSS",
 }
+
+
+def positive_int(what: str) -> Callable[[str], int]:
+    """An argparse type for an int >= 1, whose usage error names ``what``."""
+
+    def parse(text: str) -> int:
+        if not text.isdigit() or int(text) < 1:
+            raise argparse.ArgumentTypeError(f"{what} must be an int >= 1, got {text!r}")
+        return int(text)
+
+    parse.__name__ = what
+    return parse
+
+
+thread_count = positive_int("threads")
+"""The ``--threads`` type of every command that trains or measures: PyTorch's CPU threads, at least one."""
 
 
 def _optional(parse: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -114,6 +132,13 @@ def add_train_command(commands: argparse._SubParsersAction) -> argparse.Argument
     parser.add_argument(
         "--print-config", action="store_true", help="print the config as JSON and exit without training"
     )
+    parser.add_argument(
+        "--threads",
+        type=thread_count,
+        metavar="N",
+        help="CPU threads of PyTorch (of each process under torchrun); on a busy machine 1 avoids threads waiting "
+        "for each other (default: PyTorch's)",
+    )
     parser.set_defaults(run=run_train, resume_hint=resume_hint)
     return parser
 
@@ -177,6 +202,8 @@ def resume_hint(args: argparse.Namespace, argv: list[str]) -> str:
 
 def run_train(args: argparse.Namespace) -> int:
     """Run ``gapbook train``; bad input is reported in one line with exit status 2."""
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     try:
         config = build_config(args)
         if args.print_config:
