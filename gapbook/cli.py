@@ -11,6 +11,7 @@ import torch
 
 import gapbook
 from gapbook import models
+from gapbook.claims.cli import add_claims_command
 from gapbook.data.root import ENV_VAR, data_root
 from gapbook.experiments.cli import add_minima_command, add_reproduce_command, add_table_command
 from gapbook.experiments.profiles import PROFILE_VARIABLE, active_profile
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_table_command(commands)
     add_minima_command(commands)
     add_steps_command(commands)
+    add_claims_command(commands)
     return parser
 
 

@@ -1,9 +1,10 @@
 """What the book's chapters use beyond the package's mechanisms: where the book and its results are, the setup cell
 that brings them into a fresh runtime, curves of runs over seeds and their figures, and printed text folded to
-the page."""
+the page, and numbers glued into the prose."""
 
 from .colab import REPOSITORY_VARIABLE, setup_cell
 from .curves import AXES, METRICS, Curve, distance_curve, error_percent, metric_curve, plot_curve
+from .glue import VERDICT_FIELDS, glue_text, glue_verdict
 from .figures import COLUMN_COLORS, ROW_QUANTITIES, plain_log_ticks, plot_longer_sb, plot_row
 from .listing import listing
 from .paths import BOOK_VARIABLE, book_root, results_dir
@@ -16,11 +17,14 @@ __all__ = [
     "METRICS",
     "REPOSITORY_VARIABLE",
     "ROW_QUANTITIES",
+    "VERDICT_FIELDS",
     "WIDTH",
     "Curve",
     "book_root",
     "distance_curve",
     "error_percent",
+    "glue_text",
+    "glue_verdict",
     "interval_text",
     "listing",
     "mean_std",
