@@ -25,17 +25,24 @@ the same statistics and gradients. Both call the batch-norm kernel without the c
 :func:`ghost_batch_norm` makes them first: an input of fewer than 2 dimensions, or a weight, bias or running
 statistic without one value per channel, is refused before anything is computed, with the error type
 ``F.batch_norm`` and ``nn.BatchNorm`` raise for the same mistake.
+
+The modules and :func:`ghost_batch_norm` compile with ``torch.jit.script`` (the code path is the same, so are the
+numbers). ``torch.jit.trace`` records the operations of one call, which would fix the number of ghost batches to
+that of the example batch; so under tracing :func:`ghost_batch_norm` calls its scripted self, and the traced
+module keeps splitting any batch it is given into ghost batches.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
-import math
-from typing import Literal
+import warnings
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.jit import ScriptFunction
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.lazy import LazyModuleMixin
 
@@ -57,52 +64,66 @@ Strategy = Literal["auto", "fused", "loop"]
 _BATCHNORM_HAS_BIAS = "bias" in inspect.signature(nn.BatchNorm2d.__init__).parameters
 
 
-def _validate_ghost_batch_size(ghost_batch_size: object) -> int:
+def _validate_ghost_batch_size(ghost_batch_size: int) -> int:
+    """``ghost_batch_size`` if it is a positive int (not a bool); annotated ``int`` so that it scripts, but checked
+    for any object in eager mode."""
     if isinstance(ghost_batch_size, bool) or not isinstance(ghost_batch_size, int) or ghost_batch_size < 1:
         raise ValueError(
-            f"ghost_batch_size must be a positive int (the number of samples normalized together, "
-            f"e.g. 128), got {ghost_batch_size!r}"
+            "ghost_batch_size must be a positive int (the number of samples normalized together, "
+            f"e.g. 128), got {_repr(ghost_batch_size)}"
         )
     return ghost_batch_size
+
+
+def _repr(value: Any) -> str:
+    """``repr(value)``; under TorchScript, which has no ``repr``, the value's text."""
+    if torch.jit.is_scripting():
+        return f"{value}"
+    return repr(value)
+
+
+def _shape_text(shape: list[int]) -> str:
+    """``shape`` written as a tuple, as ``tuple(x.shape)`` prints (TorchScript has no tuple of a list)."""
+    items = [str(size) for size in shape]
+    return "(" + items[0] + ",)" if len(items) == 1 else "(" + ", ".join(items) + ")"
 
 
 def _check_at_least_2d(x: Tensor) -> None:
     """Refuse an input without a channel dimension, with nn.BatchNorm's error type (ValueError)."""
     if x.dim() < 2:
         raise ValueError(
-            f"expected at least 2D input (got {x.dim()}D input of shape {tuple(x.shape)}): batch norm takes "
+            f"expected at least 2D input (got {x.dim()}D input of shape {_shape_text(x.shape)}): batch norm takes "
             "(N, C, *), a batch of N samples of C channels; for a single sample of C channels use x.unsqueeze(0)"
         )
 
 
-def _check_per_channel(x: Tensor, **tensors: Tensor | None) -> None:
+def _check_per_channel(x: Tensor, name: str, tensor: Tensor | None) -> None:
     """Refuse a per-channel tensor without exactly one value per channel of ``x``, as F.batch_norm does.
 
     The batch-norm kernel indexes these tensors by channel without checking their size, so a short one is read
     past its end and a long one silently truncated.
     """
+    if tensor is None:
+        return
     channels = x.shape[1]
-    for name, tensor in tensors.items():
-        if tensor is None:
-            continue
-        if tensor.numel() != channels:
-            raise RuntimeError(
-                f"{name} should contain {channels} elements not {tensor.numel()}: it holds one value per channel, "
-                f"and the input, of shape {tuple(x.shape)}, has {channels} channels in dim 1; give the input "
-                f"{tensor.numel()} channels, or build the layer (num_features) and its tensors for {channels}"
-            )
-        if tensor.dim() != 1:
-            raise RuntimeError(
-                f"{name} should be 1-D, one value per channel, got shape {tuple(tensor.shape)}; "
-                f"pass {name}.flatten()"
-            )
+    if tensor.numel() != channels:
+        raise RuntimeError(
+            f"{name} should contain {channels} elements not {tensor.numel()}: it holds one value per channel, "
+            f"and the input, of shape {_shape_text(x.shape)}, has {channels} channels in dim 1; give the input "
+            f"{tensor.numel()} channels, or build the layer (num_features) and its tensors for {channels}"
+        )
+    if tensor.dim() != 1:
+        raise RuntimeError(
+            f"{name} should be 1-D, one value per channel, got shape {_shape_text(tensor.shape)}; "
+            f"pass {name}.flatten()"
+        )
 
 
 def _check_running_pair(running_mean: Tensor | None, running_var: Tensor | None, training: bool) -> None:
     """Refuse running statistics missing in evaluation, or half a pair in training, as F.batch_norm does."""
     if not training:
-        for name, tensor in (("running_mean", running_mean), ("running_var", running_var)):
-            if tensor is None:
+        for name, missing in (("running_mean", running_mean is None), ("running_var", running_var is None)):
+            if missing:
                 raise RuntimeError(
                     f"{name} must be defined in evaluation mode (training=False normalizes with the running "
                     "statistics); pass running_mean and running_var, or training=True to use the ghost batches' own"
@@ -136,7 +157,10 @@ def check_inputs(
 ) -> None:
     """Every check :func:`ghost_batch_norm` makes before computing anything (what ``F.batch_norm`` checks)."""
     _check_at_least_2d(x)
-    _check_per_channel(x, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias)
+    _check_per_channel(x, "running_mean", running_mean)
+    _check_per_channel(x, "running_var", running_var)
+    _check_per_channel(x, "weight", weight)
+    _check_per_channel(x, "bias", bias)
     _check_running_pair(running_mean, running_var, training)
     _check_eps(eps, training)
 
@@ -147,7 +171,7 @@ def _check_enough_values(x: Tensor, ghost_batch_size: int) -> None:
     last = n - (n - 1) // ghost_batch_size * ghost_batch_size
     if last * _values_per_sample(x) == 1:
         raise ValueError(
-            f"a ghost batch has a single value per channel (input shape {tuple(x.shape)}, ghost batch size "
+            f"a ghost batch has a single value per channel (input shape {_shape_text(x.shape)}, ghost batch size "
             f"{ghost_batch_size}, last ghost batch of {last} sample), so its variance is undefined; "
             "use a batch size that leaves no ghost batch of one sample, or drop the last partial batch"
         )
@@ -155,29 +179,30 @@ def _check_enough_values(x: Tensor, ghost_batch_size: int) -> None:
 
 def _values_per_sample(x: Tensor) -> int:
     """Values per channel contributed by one sample: 1 for (N, C), L for (N, C, L), H*W for (N, C, H, W)."""
-    return math.prod(x.shape[2:])
+    values = 1
+    for size in x.shape[2:]:
+        values *= size
+    return values
 
 
 def _to_ghost_channels(x: Tensor, k: int) -> Tensor:
     """Lay out (k*g, C, *S) as (g, k*C, *S): channel j*C + c holds channel c of ghost batch j."""
-    n, c = x.shape[:2]
-    g = n // k
+    c, g, spatial = x.shape[1], x.shape[0] // k, list(x.shape[2:])
     if x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last):
-        h, w = x.shape[2:]
+        h, w = spatial[0], spatial[1]
         nhwc = x.permute(0, 2, 3, 1).reshape(k, g, h, w, c).permute(1, 2, 3, 0, 4)
         return nhwc.reshape(g, h, w, k * c).permute(0, 3, 1, 2)
-    return x.reshape(k, g, c, *x.shape[2:]).transpose(0, 1).reshape(g, k * c, *x.shape[2:])
+    return x.reshape([k, g, c] + spatial).transpose(0, 1).reshape([g, k * c] + spatial)
 
 
 def _from_ghost_channels(y: Tensor, k: int) -> Tensor:
     """Inverse of :func:`_to_ghost_channels`, keeping a channels-last layout channels-last."""
-    g, kc = y.shape[:2]
-    c = kc // k
+    g, c, spatial = y.shape[0], y.shape[1] // k, list(y.shape[2:])
     if y.dim() == 4 and not y.is_contiguous() and y.is_contiguous(memory_format=torch.channels_last):
-        h, w = y.shape[2:]
+        h, w = spatial[0], spatial[1]
         nhwc = y.permute(0, 2, 3, 1).reshape(g, h, w, k, c).permute(3, 0, 1, 2, 4)
         return nhwc.reshape(k * g, h, w, c).permute(0, 3, 1, 2)
-    return y.reshape(g, k, c, *y.shape[2:]).transpose(0, 1).reshape(k * g, c, *y.shape[2:])
+    return y.reshape([g, k, c] + spatial).transpose(0, 1).reshape([k * g, c] + spatial)
 
 
 def _normalize_fused(
@@ -192,19 +217,25 @@ def _normalize_fused(
 
 
 def _normalize_loop(
-    chunks: tuple[Tensor, ...], weight: Tensor | None, bias: Tensor | None, eps: float
+    chunks: list[Tensor], weight: Tensor | None, bias: Tensor | None, eps: float
 ) -> tuple[list[Tensor], Tensor, Tensor]:
     """Normalize each ghost batch with its own batch-norm call; returns outputs, means (k, C), invstd (k, C)."""
-    results = [torch.native_batch_norm(chunk, weight, bias, None, None, True, 0.0, eps) for chunk in chunks]
-    outs, means, invstds = zip(*results)
-    return list(outs), torch.stack(means), torch.stack(invstds)
+    outs: list[Tensor] = []
+    means: list[Tensor] = []
+    invstds: list[Tensor] = []
+    for chunk in chunks:
+        out, mean, invstd = torch.native_batch_norm(chunk, weight, bias, None, None, True, 0.0, eps)
+        outs.append(out)
+        means.append(mean)
+        invstds.append(invstd)
+    return outs, torch.stack(means), torch.stack(invstds)
 
 
-def _resolve_strategy(strategy: Strategy, x: Tensor) -> Literal["fused", "loop"]:
+def _resolve_strategy(strategy: str, x: Tensor) -> str:
     if strategy == "auto":
         return "loop" if x.device.type == "cpu" else "fused"
     if strategy not in ("fused", "loop"):
-        raise ValueError(f"strategy must be 'auto', 'fused' or 'loop', got {strategy!r}")
+        raise ValueError(f"strategy must be 'auto', 'fused' or 'loop', got {_repr(strategy)}")
     return strategy
 
 
@@ -214,7 +245,7 @@ def _ghost_normalize(
     weight: Tensor | None,
     bias: Tensor | None,
     eps: float,
-    strategy: Literal["fused", "loop"],
+    strategy: str,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """Normalize every ghost batch of ``x`` with its own statistics.
 
@@ -224,12 +255,12 @@ def _ghost_normalize(
     full = n - n % ghost_batch_size
     k_full = full // ghost_batch_size
     if strategy == "loop":
-        outs, means, invstds = _normalize_loop(x.split(ghost_batch_size), weight, bias, eps)
+        outs, means, invstds = _normalize_loop(list(x.split(ghost_batch_size)), weight, bias, eps)
         out = torch.cat(outs)
     else:
         out, means, invstds = _normalize_fused(x[:full], k_full, weight, bias, eps)
         if full < n:
-            rest_out, rest_mean, rest_invstd = _normalize_loop((x[full:],), weight, bias, eps)
+            rest_out, rest_mean, rest_invstd = _normalize_loop([x[full:]], weight, bias, eps)
             out = torch.cat([out, rest_out[0]])
             means, invstds = torch.cat([means, rest_mean]), torch.cat([invstds, rest_invstd])
     biased = invstds.detach().pow(-2) - eps
@@ -278,7 +309,7 @@ def ghost_batch_norm(
     momentum: float | None = 0.1,
     eps: float = 1e-5,
     num_batches_tracked: Tensor | None = None,
-    strategy: Strategy = "auto",
+    strategy: str = "auto",
 ) -> Tensor:
     """Functional Ghost Batch Normalization, the counterpart of ``F.batch_norm``.
 
@@ -286,42 +317,57 @@ def ghost_batch_norm(
     its own mean and biased variance, and the running statistics (when given) receive one moving-average update
     per ghost batch. Otherwise (``training=False``) the running statistics normalize, as in BatchNorm.
     ``strategy`` picks the implementation: ``"fused"`` (one kernel for all ghost batches), ``"loop"`` (one call
-    per ghost batch) or ``"auto"`` (the faster one on the device); the results are the same.
+    per ghost batch) or ``"auto"`` (the faster one on the device); the results are the same. It compiles with
+    ``torch.jit.script``; under ``torch.jit.trace`` it runs (and is recorded) as its scripted self, so that a trace
+    splits batches of any size.
 
     Refused before anything is computed, as ``F.batch_norm`` refuses them: an input of fewer than 2 dimensions
     (ValueError), a weight, bias or running statistic that is not 1-D with one value per channel (RuntimeError),
     ``training=False`` without both running statistics (RuntimeError), only one of them in training (ValueError),
     an ``eps`` that is negative, or zero in training (ValueError).
     """
+    if not torch.jit.is_scripting() and torch.jit.is_tracing():
+        return _scripted_ghost_batch_norm()(
+            x, ghost_batch_size, running_mean, running_var, weight, bias, training, momentum, eps,
+            num_batches_tracked, strategy,
+        )  # fmt: skip
     ghost_batch_size = _validate_ghost_batch_size(ghost_batch_size)
     check_inputs(x, running_mean, running_var, weight, bias, training, eps)
     resolved = _resolve_strategy(strategy, x)
     if not training:
         return F.batch_norm(x, running_mean, running_var, weight, bias, False, 0.0, eps)
-    tracking = running_mean is not None
     n = x.shape[0]
     if n <= ghost_batch_size:
         if n > 0:
             _check_enough_values(x, ghost_batch_size)
         factor = 0.0 if momentum is None else momentum
-        if tracking and momentum is None and num_batches_tracked is not None:
-            factor = 1.0 / float(num_batches_tracked.item() + 1)
+        if running_mean is not None and momentum is None and num_batches_tracked is not None:
+            factor = 1.0 / float(int(num_batches_tracked) + 1)
         out = F.batch_norm(x, running_mean, running_var, weight, bias, True, factor, eps)
         if num_batches_tracked is not None:
             num_batches_tracked.add_(1)
         return out
     _check_enough_values(x, ghost_batch_size)
     out, means, variances = _ghost_normalize(x, ghost_batch_size, weight, bias, eps, resolved)
-    if tracking:
+    if running_mean is not None and running_var is not None:
         tracked = 0
         if momentum is None and num_batches_tracked is not None:
-            tracked = int(num_batches_tracked.item())
+            tracked = int(num_batches_tracked)
         with torch.no_grad():
             ghost_running_update(running_mean, means, momentum, tracked)
             ghost_running_update(running_var, variances, momentum, tracked)
     if num_batches_tracked is not None:
         num_batches_tracked.add_(means.shape[0])
     return out
+
+
+@functools.cache
+def _scripted_ghost_batch_norm() -> ScriptFunction:
+    """:func:`ghost_batch_norm` compiled by TorchScript (once), for traces to call: a trace of a call to a scripted
+    function keeps its loops and branches, here the split into as many ghost batches as the batch holds."""
+    with warnings.catch_warnings():  # torch.jit.script is deprecated in recent PyTorch, but still what trace needs
+        warnings.simplefilter("ignore", FutureWarning)
+        return torch.jit.script(ghost_batch_norm)
 
 
 def _bias_kwargs(bias: bool) -> dict[str, bool]:

@@ -289,6 +289,60 @@ def test_convert_refuses_scripted_modules(where: str) -> None:
         convert_ghost_batchnorm(model, 2)
 
 
+# --- TorchScript: scripted and traced modules split every batch as the eager module does --------------------------
+
+JIT_DEPRECATED = pytest.mark.filterwarnings("ignore:`torch.jit.[a-z_]+` is deprecated:FutureWarning")
+
+
+def compiled_by(how: str, module: nn.Module, example: torch.Tensor) -> nn.Module:
+    """``module`` compiled with ``torch.jit.script``, or traced on ``example``."""
+    return torch.jit.script(module) if how == "script" else torch.jit.trace(module, example)
+
+
+@JIT_DEPRECATED
+@pytest.mark.parametrize("how", ["script", "trace"])
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("dims", LAYERS)
+def test_scripted_and_traced_layers_match_eager_at_every_batch_size(how: str, strategy: str, dims: str) -> None:
+    torch.manual_seed(0)
+    ghost_class, _, shape = LAYERS[dims]
+    eager = ghost_class(5, 4, momentum=0.2)
+    eager.strategy = strategy
+    jitted = compiled_by(how, copy.deepcopy(eager), torch.randn(16, *shape[1:]))
+    jitted.load_state_dict(eager.state_dict())  # a trace runs its example once, in training mode
+    for batch in (16, 12, 14, 3):  # whole ghost batches, fewer of them, a partial one, a single one
+        x = torch.randn(batch, *shape[1:]) * 2 + 1
+        torch.testing.assert_close(jitted(x), eager(x), rtol=1e-5, atol=1e-6)
+    for name, buffer in eager.named_buffers():
+        torch.testing.assert_close(dict(jitted.named_buffers())[name], buffer, msg=f"{name} differs")
+
+
+@JIT_DEPRECATED
+@pytest.mark.parametrize("how", ["script", "trace"])
+def test_a_converted_network_scripts_and_traces_as_the_converter_advises(how: str) -> None:
+    torch.manual_seed(0)
+    eager = convert_ghost_batchnorm(nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.Flatten(2),
+                                                  nn.BatchNorm1d(4)), 4)  # fmt: skip
+    jitted = compiled_by(how, copy.deepcopy(eager), torch.randn(16, 3, 5, 5))
+    jitted.load_state_dict(eager.state_dict())
+    x = torch.randn(10, 3, 5, 5, requires_grad=True)
+    x_eager = x.detach().clone().requires_grad_(True)
+    out, expected = jitted(x), eager(x_eager)
+    torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-6)
+    out.square().sum().backward()
+    expected.square().sum().backward()
+    torch.testing.assert_close(x.grad, x_eager.grad, rtol=1e-4, atol=1e-5)
+
+
+@JIT_DEPRECATED
+def test_a_scripted_layer_refuses_bad_input_with_the_eager_message() -> None:
+    scripted = torch.jit.script(GhostBatchNorm2d(4, 4))
+    with pytest.raises(torch.jit.Error, match=r"running_mean should contain 5 elements not 4.*shape \(8, 5, 2, 2\)"):
+        scripted(torch.randn(8, 5, 2, 2))
+    with pytest.raises(torch.jit.Error, match=r"single value per channel \(input shape \(9, 4\)"):
+        torch.jit.script(GhostBatchNorm1d(4, 4))(torch.randn(9, 4))
+
+
 def test_convert_turns_sync_batchnorm_into_per_process_ghost_batchnorm() -> None:
     torch.manual_seed(0)
     plain = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4, momentum=0.2), nn.Flatten(2), nn.BatchNorm1d(4))
