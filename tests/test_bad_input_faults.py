@@ -4,14 +4,18 @@ way, two identical runs at once. Nothing is lost and nothing is reported wrongly
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
+import torch
 
 from gapbook import Regime
 from gapbook.support.atomic import atomic_write, atomic_write_text
@@ -138,6 +142,89 @@ def test_save_result_raises_naming_the_fallback(
     with pytest.raises(UnsavedResultError, match="it was saved to"):
         outputs.save_result(result, blocked / "result.json")
     assert RunResult.load(tmp_path / "fallback" / "result.json") == result
+
+
+FULL_DISK = "[enforce fail at inline_container.cc:672] . unexpected pos 704 vs 598"
+"""What ``torch.save`` raises when the disk fills up half way through a checkpoint (a RuntimeError, no OSError)."""
+
+
+def disk_full_at_epoch(monkeypatch: pytest.MonkeyPatch, epoch: int) -> None:
+    """Make the checkpoint of ``epoch`` fail as ``torch.save`` fails on a full disk, after writing a few bytes."""
+    real_save = torch.save
+
+    def save(data: object, f: BinaryIO) -> None:
+        if isinstance(data, dict) and data.get("epoch") == epoch:
+            f.write(b"PK\x03\x04 half a checkpoint")
+            raise RuntimeError(FULL_DISK)
+        real_save(data, f)
+
+    monkeypatch.setattr(torch, "save", save)
+
+
+def test_a_final_checkpoint_that_cannot_be_written_leaves_the_result(
+    mnist_root: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    disk_full_at_epoch(monkeypatch, 2)  # the run's last epoch
+    assert main(quick(mnist_root, tmp_path)) == 0
+    error = capsys.readouterr().err
+    (saved,) = tmp_path.glob("*.json")
+    checkpoint = saved.with_suffix(".pt")
+    assert f"warning: the checkpoint could not be written to {checkpoint} (RuntimeError: {FULL_DISK})" in error
+    assert "its result is complete" in error and "Traceback" not in error
+    assert RunResult.load(saved).status == "completed"
+    assert not checkpoint.exists() and not list(tmp_path.glob(".*.tmp"))  # the epoch 1 checkpoint is gone too
+
+
+def test_a_checkpoint_that_fails_mid_run_stops_it_resumable(
+    mnist_root: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    three_epochs = ["--regime", json.dumps(regime(epochs=3).to_dict())]
+    with monkeypatch.context() as patch:
+        disk_full_at_epoch(patch, 2)
+        assert main(quick(mnist_root, tmp_path, *three_epochs)) == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and error.startswith("gapbook train: error: the checkpoint could not be")
+    assert f"(RuntimeError: {FULL_DISK})" in error and "stopped after epoch 2" in error and "--resume" in error
+    assert not list(tmp_path.glob("*.json"))
+    assert main(quick(mnist_root, tmp_path, *three_epochs, "--resume")) == 0
+    (saved,) = tmp_path.glob("*.json")
+    assert RunResult.load(saved).resumed_at_epochs == [1]
+
+
+def test_reproduce_stores_a_run_whose_final_checkpoint_cannot_be_written(
+    synthetic_root: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = experiment_config("mnist-f1", "SB", "smoke", data_root=synthetic_root, progress=False)
+    disk_full_at_epoch(monkeypatch, math.ceil(config.effective_regime().epochs))
+    args = ["reproduce", "mnist-f1", "--profile", "smoke", "--columns", "SB", "--results-dir", str(tmp_path)]
+    assert main([*args, "--data-root", synthetic_root, "--no-progress"]) == 0
+    assert "its result is complete" in capsys.readouterr().err
+    assert ResultStore(tmp_path, "smoke").lookup(config) is not None
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MiB tmpfs: room for a result, not for an F1 checkpoint (skipped where mounting is not permitted)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
+def test_a_run_on_a_full_disk_leaves_its_result(
+    mnist_root: str, small_disk: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(quick(mnist_root, small_disk, "--checkpoint-every", "10")) == 0  # one checkpoint: the last
+    error = capsys.readouterr().err
+    (saved,) = small_disk.glob("*.json")
+    assert f"warning: the checkpoint could not be written to {saved.with_suffix('.pt')}" in error
+    assert RunResult.load(saved).status == "completed" and not list(small_disk.glob("*.pt"))
+    assert not list(small_disk.glob(".*")), "a temporary or lock file was left on the full disk"
 
 
 def test_a_stale_temporary_file_of_a_killed_write_is_removed(tmp_path: Path) -> None:

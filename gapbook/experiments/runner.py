@@ -131,10 +131,10 @@ def run_config(
         checkpoint.unlink(missing_ok=True)
     resume = checkpoint.exists()
     result, model = train_model(config.replace(checkpoint_path=str(checkpoint)), resume=resume, profile=store.profile)
-    if weights_dir is not None:
-        save_weights(model, Path(weights_dir) / Path(result_filename(config)).with_suffix(".pt"))
     store.save(result)
     checkpoint.unlink(missing_ok=True)
+    if weights_dir is not None:  # after the result, so that a full disk loses the weights only
+        save_weights(model, Path(weights_dir) / Path(result_filename(config)).with_suffix(".pt"))
     return result, "resumed" if resume else "trained"
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .profiles import PROFILES
 from gapbook.train import RunResult, TrainConfig, result_filename
+from gapbook.train.outputs import save_result
 
 __all__ = ["StoreError", "ResultStore", "experiment_key"]
 
@@ -69,8 +70,9 @@ class ResultStore:
         return result
 
     def save(self, result: RunResult) -> Path:
-        """Write ``result`` (atomically) where its config's result belongs; returns the path."""
-        return result.save(self.path(result.train_config))
+        """Write ``result`` (atomically) where its config's result belongs; returns the path. When that fails (a
+        full disk), the result is written to a fallback file and :class:`UnsavedResultError` says where."""
+        return save_result(result, self.path(result.train_config))
 
     def results(self) -> list[RunResult]:
         """Every stored result, each checked, in file-name order."""

@@ -3,7 +3,8 @@
 A checkpoint holds everything the next epoch depends on (model, optimizer, scheduler, gradient scaler, the weight
 distance tracker, metrics so far, every process's random number generator states, position), so that a run
 killed at any moment and resumed ends with the same weights as a run never interrupted. It is read with
-``torch.load(weights_only=True)``: plain data and tensors only, no pickled code.
+``torch.load(weights_only=True)``: plain data and tensors only, no pickled code. A write that fails (a full disk)
+raises :class:`CheckpointWriteError` and leaves the file that was there before as it was.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from .config import TrainConfig
 __all__ = [
     "CHECKPOINT_FORMAT",
     "CheckpointMismatchError",
+    "CheckpointWriteError",
     "load_checkpoint",
     "rng_state",
     "save_checkpoint",
     "set_rng_state",
+    "write_torch_file",
 ]
 
 CHECKPOINT_FORMAT = 1
@@ -33,10 +36,29 @@ class CheckpointMismatchError(ValueError):
     """A checkpoint is unreadable, or belongs to another config (or layout of the run) than the one resumed."""
 
 
+class CheckpointWriteError(OSError):
+    """A checkpoint (or a file of weights) could not be written, most often because its disk is full; the file that
+    was at its path before, if any, is left as it was."""
+
+
+def write_torch_file(path: str | os.PathLike[str], data: object, what: str) -> Path:
+    """``torch.save(data)`` to ``path`` atomically; returns the path. ``what`` names the file in errors.
+
+    torch reports a full disk as a ``RuntimeError`` ("unexpected pos"), not as an ``OSError``, so every error of the
+    write raises :class:`CheckpointWriteError`, which names the file.
+    """
+    try:
+        return atomic_write(path, lambda f: torch.save(data, f))
+    except Exception as err:
+        reason = (str(err).strip().splitlines() or [""])[0]
+        raise CheckpointWriteError(
+            f"the {what} could not be written to {path} ({type(err).__name__}: {reason}); is its disk full?"
+        ) from err
+
+
 def save_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> Path:
     """Write ``state`` (which must hold ``"config"`` and ``"config_hash"``) to ``path`` atomically."""
-    payload = {"format": CHECKPOINT_FORMAT, **state}
-    return atomic_write(path, lambda f: torch.save(payload, f))
+    return write_torch_file(path, {"format": CHECKPOINT_FORMAT, **state}, "checkpoint")
 
 
 def load_checkpoint(path: str | os.PathLike[str], config: TrainConfig) -> dict[str, Any]:

@@ -34,12 +34,18 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from gapbook.data import epoch_seed, get_spec
-from gapbook.support.atomic import atomic_write
 from gapbook.distance import WeightDistance, next_log_point
 from gapbook.ghost_bn import convert_ghost_batchnorm
 from gapbook.models import build
 
-from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from .checkpoint import (
+    CheckpointWriteError,
+    load_checkpoint,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+    write_torch_file,
+)
 from .config import TrainConfig
 from .distributed import DistEnv, all_gather_objects, all_reduce_, current, local_device, sync_buffers
 from .evaluation import EvalMetrics, evaluate
@@ -124,7 +130,7 @@ def save_weights(model: nn.Module, path: str | os.PathLike[str]) -> Path:
     """Write ``model``'s ``state_dict`` to ``path`` atomically (read it back with ``torch.load(weights_only=True)``
     into the network :func:`initial_model` builds); returns the path."""
     state = {name: tensor.detach().cpu() for name, tensor in model.state_dict().items()}
-    return atomic_write(path, lambda f: torch.save(state, f))
+    return write_torch_file(path, state, "file of weights")
 
 
 def initial_model(config: TrainConfig, device: torch.device | str = "cpu") -> nn.Module:
@@ -335,7 +341,7 @@ class _Run:
             self.epoch = epoch + 1
             ended = self.epoch == self.num_epochs or self.target_reached is not None
             if self.epoch % self.config.checkpoint_every == 0 or ended:
-                self._checkpoint()
+                self._checkpoint(final=ended)
 
     def _step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One optimizer step, then the schedule and the distance log; returns the detached float32 loss and the
@@ -406,15 +412,38 @@ class _Run:
             self.target_reached = self.iteration
         self.net.train()
 
-    def _checkpoint(self) -> None:
-        """Write the checkpoint (rank 0), with every process's random number generator states."""
-        if self.config.checkpoint_path is None:
+    def _checkpoint(self, final: bool) -> None:
+        """Write the checkpoint (rank 0), with every process's random number generator states.
+
+        A checkpoint that cannot be written (a full disk) stops the run, which resumes from the one before; but the
+        result of a run that has finished needs no checkpoint, so when its last one fails the run ends with its
+        result and a warning, and the checkpoint of an earlier epoch, which no longer matches it, is removed.
+        """
+        path = self.config.checkpoint_path
+        if path is None:
             return
         rng = all_gather_objects(rng_state(self.device))
         if not self.env.is_main:
             return
+        try:
+            self._save_checkpoint(path, rng)
+        except CheckpointWriteError as err:
+            if not final:
+                raise CheckpointWriteError(
+                    f"{err} The run stopped after epoch {self.epoch}; make room, then continue it from its last "
+                    "checkpoint (resume=True, --resume)"
+                ) from err
+            Path(path).unlink(missing_ok=True)
+            print(
+                f"warning: {err} The run has finished, so its result is complete without it; any checkpoint of an "
+                "earlier epoch, which no longer matches the result, was removed",
+                file=sys.stderr,
+            )
+
+    def _save_checkpoint(self, path: str, rng: list[Any]) -> None:
+        """Write everything the next epoch depends on to ``path``; ``rng`` holds every process's generator states."""
         save_checkpoint(
-            self.config.checkpoint_path,
+            path,
             {
                 "config": self.config.to_dict(),
                 "config_hash": self.config.config_hash(),
