@@ -131,6 +131,19 @@ def test_an_existing_result_is_not_replaced_without_force(
     assert "pass --force to train again" in refused(args, capsys)
 
 
+def test_force_trains_a_finished_run_again_over_its_checkpoint(
+    mnist_root: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = quick(mnist_root, tmp_path, "--regime", json.dumps(regime(epochs=1, drop_at=None).to_dict()))
+    assert main(args) == 0
+    (result,) = tmp_path.glob("*.json")
+    assert result.with_suffix(".pt").exists()  # a finished run keeps its checkpoint beside its result
+    result.write_text(result.read_text().replace('"profile": null', '"profile": "replaced?"'))
+    capsys.readouterr()
+    assert main([*args, "--force"]) == 0, capsys.readouterr().err
+    assert '"profile": null' in result.read_text() and result.with_suffix(".pt").exists()
+
+
 # gapbook train: checkpoints -------------------------------------------------------------------------------------
 
 

@@ -127,10 +127,10 @@ def run_config(
         if stored is not None:
             return stored, "reused"
     checkpoint = store.checkpoint_path(config)
-    if force:
-        checkpoint.unlink(missing_ok=True)
-    resume = checkpoint.exists()
-    result, model = train_model(config.replace(checkpoint_path=str(checkpoint)), resume=resume, profile=store.profile)
+    resume = not force and checkpoint.exists()
+    result, model = train_model(
+        config.replace(checkpoint_path=str(checkpoint)), resume=resume, restart=force, profile=store.profile
+    )
     store.save(result)
     checkpoint.unlink(missing_ok=True)
     if weights_dir is not None:  # after the result, so that a full disk loses the weights only

@@ -126,7 +126,10 @@ def add_train_command(commands: argparse._SubParsersAction) -> argparse.Argument
     parser.add_argument("--output", default=DEFAULT_OUTPUT, metavar="DIR", help=output_help)
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint (default: false)")
     parser.add_argument(
-        "--force", action="store_true", help="replace a result of the same config in the output folder (default: false)"
+        "--force",
+        action="store_true",
+        help="train again, replacing a result of the same config in the output folder and starting afresh over "
+        "its checkpoint (with --resume: continuing from the checkpoint) (default: false)",
     )
     parser.add_argument("--profile", metavar="LABEL", help="profile label stored with the result (default: none)")
     parser.add_argument(
@@ -211,7 +214,9 @@ def run_train(args: argparse.Namespace) -> int:
             return 0
         _check_outputs(config, args)
         with process_group_from_env(config.device) as env:
-            result = train(config, resume=args.resume, output_dir=args.output, profile=args.profile)
+            result = train(
+                config, resume=args.resume, restart=args.force, output_dir=args.output, profile=args.profile
+            )
     except (ValueError, OSError) as err:
         print(f"gapbook train: error: {err}", file=sys.stderr)
         return 2

@@ -84,24 +84,27 @@ def train(
     config: TrainConfig,
     *,
     resume: bool = False,
+    restart: bool = False,
     output_dir: str | os.PathLike[str] | None = None,
     profile: str | None = None,
 ) -> RunResult:
     """Train as ``config`` says and return the :class:`RunResult`.
 
     With ``resume=True`` the run continues from ``config.checkpoint_path`` when that file exists (and starts
-    afresh when it does not); without it, an existing checkpoint is refused rather than overwritten. With
+    afresh when it does not); without it, an existing checkpoint is refused rather than overwritten, unless
+    ``restart=True`` says to discard it and start afresh (e.g. to train a finished run again). With
     ``output_dir`` the result is written there as JSON, named by :func:`result_filename`. ``profile`` is a label
     stored with the result. Under an initialized process group (torchrun) every process calls this; rank 0
     writes checkpoints and results, and every process reads the checkpoint path, so it must be visible to all.
     """
-    return train_model(config, resume=resume, output_dir=output_dir, profile=profile)[0]
+    return train_model(config, resume=resume, restart=restart, output_dir=output_dir, profile=profile)[0]
 
 
 def train_model(
     config: TrainConfig,
     *,
     resume: bool = False,
+    restart: bool = False,
     output_dir: str | os.PathLike[str] | None = None,
     profile: str | None = None,
 ) -> tuple[RunResult, nn.Module]:
@@ -119,7 +122,7 @@ def train_model(
     with run_lock(lock_target) if env.is_main and lock_target is not None else nullcontext():
         with _deterministic(device.type == "cpu"):
             run = _Run(config, env, device, policy)
-            run.restore(resume)
+            run.restore(resume, restart)
             result = run.fit(profile)
         if output is not None and env.is_main:
             save_result(result, output)
@@ -145,15 +148,23 @@ def initial_model(config: TrainConfig, device: torch.device | str = "cpu") -> nn
 
 @contextmanager
 def _deterministic(enabled: bool) -> Iterator[None]:
-    """Use deterministic algorithms while training (on the CPU, where they cost nothing), then restore."""
+    """Use deterministic algorithms while training (on the CPU), then restore.
+
+    Without filling new tensors with NaN, which deterministic mode also does by default: that guards code reading
+    memory it never wrote, which the engine's kernels do not, and it costs a write pass over every allocation (a
+    sixth of a bfloat16 channels-last C1 step on one CPU thread, measured in ``benchmarks/fast_path.py``).
+    """
     previous = torch.are_deterministic_algorithms_enabled()
     warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    fill = torch.utils.deterministic.fill_uninitialized_memory
     if enabled:
         torch.use_deterministic_algorithms(True)
+        torch.utils.deterministic.fill_uninitialized_memory = False
     try:
         yield
     finally:
         torch.use_deterministic_algorithms(previous, warn_only=warn_only)
+        torch.utils.deterministic.fill_uninitialized_memory = fill
 
 
 def _model(config: TrainConfig, num_classes: int, device: torch.device) -> nn.Module:
@@ -220,8 +231,9 @@ class _Run:
         """Seconds since the run started, including the time before it was last resumed."""
         return self.elapsed_before + time.perf_counter() - self.started
 
-    def restore(self, resume: bool) -> None:
-        """Continue from the checkpoint when resuming; refuse to overwrite one otherwise."""
+    def restore(self, resume: bool, restart: bool) -> None:
+        """Continue from the checkpoint when resuming; else discard it when restarting, refuse to overwrite it
+        otherwise (under the run's lock, so that no other process is training from it)."""
         path = self.config.checkpoint_path
         if path is None:
             if resume:
@@ -232,6 +244,10 @@ class _Run:
         if not Path(path).exists():
             if resume and self.env.is_main:
                 print(f"no checkpoint at {path} yet; starting the run from the beginning", file=sys.stderr)
+            return
+        if not resume and restart:
+            if self.env.is_main:
+                Path(path).unlink()
             return
         if not resume:
             raise FileExistsError(
