@@ -10,7 +10,7 @@ about one row (its figure is :func:`gapbook.book.plot_row`).
 
 from .columns import COLUMN_KEYS, COLUMNS, Batches, Column, column, parse_columns
 from .configs import base_config, experiment_config
-from .controls import longer_sb_config, longer_sb_factors, stored_longer_sb
+from .controls import first_drop_halved, longer_sb_config, longer_sb_factors, stored_longer_sb
 from .minima import MinimaStore, MinimumMeasurement, MinimumSettings, measure_minimum
 from .profiles import PROFILE_VARIABLE, PROFILES, active_profile
 from .scales import Scale, scale, step_regime
@@ -71,6 +71,7 @@ __all__ = [
     "experiment_config",
     "experiment_key",
     "extrapolated_seconds",
+    "first_drop_halved",
     "longer_sb_config",
     "longer_sb_factors",
     "measure_minimum",

@@ -5,6 +5,8 @@ many times more samples. Whether it "reaches SB's accuracy" depends on which SB:
 the row's epochs, or SB trained to convergence. :func:`longer_sb_config` is SB with its regime stretched by a
 factor (epochs and every phase boundary, as regime adaptation stretches +RA's); at the factor ceil(LB / SB) it sees
 as many samples as +RA (the sample-matched control), and a few factors show where SB's accuracy levels off.
+:func:`first_drop_halved` is the other control of "train longer": the same run with its first drop of the learning
+rate brought forward, fewer of its updates at the high learning rate.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from .configs import experiment_config
 from .scales import scale
 from .store import ResultStore
 
-__all__ = ["longer_sb_config", "longer_sb_factors", "stored_longer_sb"]
+__all__ = ["first_drop_halved", "longer_sb_config", "longer_sb_factors", "stored_longer_sb"]
 
 
 def longer_sb_config(
@@ -39,6 +41,14 @@ def longer_sb_config(
         eval_every=sb.eval_every * factor,
         checkpoint_every=sb.checkpoint_every * factor,
     )
+
+
+def first_drop_halved(config: TrainConfig) -> TrainConfig:
+    """``config`` with its base regime's first drop of the learning rate moved to half its epoch, the later drops
+    and the length unchanged: fewer updates at the high learning rate, as many in all."""
+    regime = config.base_regime.to_dict()
+    regime["phases"][1]["epoch"] /= 2
+    return config.replace(regime=regime)
 
 
 def longer_sb_factors(row_key: str, profile: str) -> list[int]:
