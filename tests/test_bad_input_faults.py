@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -241,18 +242,38 @@ def test_a_stale_temporary_file_of_a_killed_write_is_removed(tmp_path: Path) -> 
 # Two identical runs ---------------------------------------------------------------------------------------------
 
 
-def test_a_second_identical_run_is_refused_while_the_first_trains(mnist_root: str, tmp_path: Path) -> None:
-    config = TrainConfig("f1", batch_size=32, regime=regime(), data_root=mnist_root, progress=False,
-                         checkpoint_path=str(tmp_path / "run.pt"))  # fmt: skip
-    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+@contextmanager
+def locked_by_another_process(target: Path) -> Iterator[subprocess.Popen[str]]:
+    """A process that holds the run lock of ``target`` until it is killed (SIGKILL: it cannot clean up)."""
+    code = (
+        "import time\nfrom gapbook.train.outputs import run_lock\n"
+        f"with run_lock({str(target)!r}):\n    print('held', flush=True)\n    time.sleep(120)"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
-        (tmp_path / "run.pt.lock").write_text(str(holder.pid))
-        with pytest.raises(RunLockedError, match=f"process {holder.pid} is already training this run"):
-            train(config)
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        yield holder
     finally:
         holder.kill()
         holder.wait()
-    assert train(config).status == "completed"  # the lock of a process that is gone is taken over
+
+
+def test_a_second_identical_run_is_refused_while_the_first_trains(mnist_root: str, tmp_path: Path) -> None:
+    config = TrainConfig("f1", batch_size=32, regime=regime(), data_root=mnist_root, progress=False,
+                         checkpoint_path=str(tmp_path / "run.pt"))  # fmt: skip
+    with locked_by_another_process(tmp_path / "run.pt") as holder:
+        with pytest.raises(RunLockedError, match=f"process {holder.pid} is already training this run"):
+            train(config)
+    assert (tmp_path / "run.pt.lock").read_text() == str(holder.pid)  # the killed holder left its lock file
+    assert train(config).status == "completed"  # but its lock died with it
+    assert not (tmp_path / "run.pt.lock").exists()
+
+
+def test_a_lock_file_naming_a_live_unrelated_process_blocks_nothing(mnist_root: str, tmp_path: Path) -> None:
+    config = TrainConfig("f1", batch_size=32, regime=regime(), data_root=mnist_root, progress=False,
+                         checkpoint_path=str(tmp_path / "run.pt"))  # fmt: skip
+    (tmp_path / "run.pt.lock").write_text(str(os.getppid()))  # a killed run's lock file, its process id recycled
+    assert train(config).status == "completed"
     assert not (tmp_path / "run.pt.lock").exists()
 
 
@@ -261,21 +282,22 @@ def test_reproduce_refuses_a_run_another_process_is_training(
 ) -> None:
     config = experiment_config("mnist-f1", "SB", "smoke", data_root=synthetic_root, progress=False)
     store = ResultStore(tmp_path, "smoke")
-    lock = Path(f"{store.checkpoint_path(config)}.lock")
-    lock.parent.mkdir(parents=True)
-    lock.write_text(str(os.getppid()))  # held by a live process other than this one
+    checkpoint = store.checkpoint_path(config)
     args = ["reproduce", "mnist-f1", "--profile", "smoke", "--columns", "SB", "--results-dir", str(tmp_path)]
-    assert main([*args, "--data-root", synthetic_root, "--no-progress"]) == 2
+    with locked_by_another_process(checkpoint):
+        assert main([*args, "--data-root", synthetic_root, "--no-progress"]) == 2
     error = capsys.readouterr().err
     assert "is already training this run" in error and "Traceback" not in error
-    lock.unlink()
-    assert run_config(config, store)[1] == "trained" and not lock.exists()
+    assert run_config(config, store)[1] == "trained" and not Path(f"{checkpoint}.lock").exists()
 
 
 def test_a_lock_is_reentrant_for_nobody_and_released_on_exit(tmp_path: Path) -> None:
     target = tmp_path / "run.pt"
     with run_lock(target):
         assert Path(f"{target}.lock").read_text() == str(os.getpid())
+        with pytest.raises(RunLockedError, match=f"process {os.getpid()} is already training this run"):
+            with run_lock(target):
+                pass
     assert not Path(f"{target}.lock").exists()
 
 

@@ -2,8 +2,9 @@
 
 A run that trains for hours must not fail at its end because its output folder was mistyped, so every output
 path is checked (created, written to) before training starts. Two processes training the same config into the
-same place would overwrite each other's checkpoints, so a run holds a lock beside its checkpoint or result while
-it trains. And a result that cannot be written where it belongs is written to a fallback file instead, and the
+same place would overwrite each other's checkpoints, so a run holds the operating system's lock on a file beside
+its checkpoint or result while it trains; that lock dies with its process, however the process ends, so a lock file
+left behind never blocks a run. And a result that cannot be written where it belongs is written to a fallback file instead, and the
 error says where.
 """
 
@@ -16,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from gapbook.support.atomic import process_alive
+from filelock import lock_descriptor
 
 from .results import RunResult
 
@@ -27,7 +28,7 @@ FALLBACK_FOLDER = Path(tempfile.gettempdir()) / "gapbook-unsaved"
 
 
 class RunLockedError(FileExistsError):
-    """Another process is training the same config into the same place (its lock file exists)."""
+    """Another process is training the same config into the same place (it holds the run's lock)."""
 
 
 class UnsavedResultError(OSError):
@@ -69,34 +70,52 @@ def check_file_target(path: str | os.PathLike[str], what: str) -> Path:
 
 @contextmanager
 def run_lock(path: str | os.PathLike[str]) -> Iterator[None]:
-    """Hold ``<path>.lock`` while a run trains towards ``path``; refuse when another live process holds it.
+    """Hold the operating system's lock on ``<path>.lock`` while a run trains towards ``path``; refuse (with
+    :class:`RunLockedError`) when another process holds it, even another lock of this process.
 
-    The lock file records the holder's process id; a lock left by a process that no longer runs (killed) is
-    taken over. The file is removed on exit.
+    The lock is released when its process ends, however it ends, so whatever a killed run left behind blocks
+    nothing. The file records the holder's process id for the error message, and is removed on exit.
     """
     lock = Path(f"{path}.lock")
     lock.parent.mkdir(parents=True, exist_ok=True)
-    while True:
-        try:
-            descriptor = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            break
-        except FileExistsError:
-            holder = _holder(lock)
-            if holder is not None and holder != os.getpid() and process_alive(holder):
-                raise RunLockedError(
-                    f"process {holder} is already training this run (lock {lock}); wait for it to finish, or stop "
-                    f"it and start again (an interrupted run resumes from its checkpoint)"
-                ) from None
-            lock.unlink(missing_ok=True)  # left by a process that is gone
-    with os.fdopen(descriptor, "w") as f:
-        f.write(str(os.getpid()))
+    descriptor = _locked(lock)
     try:
+        os.ftruncate(descriptor, 0)
+        os.write(descriptor, str(os.getpid()).encode())
         yield
     finally:
-        lock.unlink(missing_ok=True)
+        lock.unlink(missing_ok=True)  # before the lock is released, so that a new run locks a new file
+        os.close(descriptor)
+
+
+def _locked(lock: Path) -> int:
+    """A descriptor of the file ``lock`` on which this process holds the operating system's lock."""
+    while True:
+        descriptor = os.open(lock, os.O_CREAT | os.O_RDWR)
+        if not lock_descriptor(descriptor, blocking=False):
+            os.close(descriptor)
+            holder = _holder(lock)
+            who = "another process" if holder is None else f"process {holder}"
+            raise RunLockedError(
+                f"{who} is already training this run (it holds the lock {lock}); wait for it to finish, or stop "
+                "it and start again (an interrupted run resumes from its checkpoint)"
+            )
+        if _same_file(lock, descriptor):
+            return descriptor
+        os.close(descriptor)  # its holder removed the file between our opening and locking it: lock the new one
+
+
+def _same_file(path: Path, descriptor: int) -> bool:
+    """Whether ``path`` still names the file open as ``descriptor``."""
+    try:
+        named, opened = path.stat(), os.fstat(descriptor)
+    except FileNotFoundError:
+        return False
+    return (named.st_dev, named.st_ino) == (opened.st_dev, opened.st_ino)
 
 
 def _holder(lock: Path) -> int | None:
+    """The process id recorded in ``lock``, ``None`` when it cannot be read."""
     try:
         return int(lock.read_text().strip())
     except (OSError, ValueError):
