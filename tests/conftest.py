@@ -1,14 +1,16 @@
-"""Fixtures shared by the tests: one CPU thread per test, tiny synthetic data sets written once per session, and
-the ``cuda`` mark (skipped without a GPU)."""
+"""Fixtures shared by the tests: one CPU thread per test, tiny synthetic data sets written once per session, one
+build of the book per session, and the ``cuda`` mark (skipped without a GPU)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import torch
 
+from book_build import BookBuild, shared_book_build
 from gapbook.experiments import write_synthetic_data
 from train_support import write_dataset
 
@@ -38,6 +40,14 @@ def mnist_root(tmp_path_factory: pytest.TempPathFactory) -> str:
 def synthetic_root(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A data root holding the synthetic data of every Table 1 row at the smoke profile."""
     return str(write_synthetic_data(tmp_path_factory.mktemp("synthetic")))
+
+
+@pytest.fixture(scope="session")
+def book_build(tmp_path_factory: pytest.TempPathFactory) -> BookBuild:
+    """The book built once per session (a few minutes), for every test that reads the built site. The xdist workers
+    share it through the folder that holds each worker's temporary folder; a run without xdist keeps it in its own."""
+    base = tmp_path_factory.getbasetemp()
+    return shared_book_build(base.parent if "PYTEST_XDIST_WORKER" in os.environ else base)
 
 
 @pytest.fixture

@@ -1,10 +1,11 @@
 """The built book, opened in a real browser (headless Chromium), served from 127.0.0.1.
 
-One build and one browser serve every test here. Each page must load without console errors and without any
-request leaving the machine; its math must be typeset by the MathJax served with the site, its images must
-load, and its local links must point at files (and anchors) that exist. The navigation lists every chapter,
-every notebook chapter has a working Colab button, and the API reference documents every public name. A
-full-page screenshot of a chapter is kept for people to look at: its path is printed.
+The session's one build of the book (tests/conftest.py) and one browser per worker serve every test here. Each
+page must load without console errors and without any request leaving the machine; its math must be typeset by
+the MathJax served with the site, its images must load, and its local links must point at files (and anchors)
+that exist. The navigation lists every chapter, every notebook chapter has a working Colab button, and the API
+reference documents every public name. A full-page screenshot of a chapter is kept for people to look at: its
+path is printed.
 
 The browser tests are skipped when Chromium is not installed (`.ci/run` installs it); the checks that need no
 browser run everywhere.
@@ -18,8 +19,6 @@ import http.server
 import os
 import re
 import shutil
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +26,8 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 import yaml
+
+from book_build import BookBuild
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
@@ -63,16 +64,10 @@ def is_notebook(name: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The book built once with -W; the folder of its HTML."""
-    out = tmp_path_factory.mktemp("book")
-    build = subprocess.run(
-        [sys.executable, "-c", "from jupyter_book.cli.main import main; main()",
-         "build", str(ROOT), "-W", "--path-output", str(out)],
-        capture_output=True, text=True, timeout=600,
-    )
-    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
-    return out / "_build" / "html"
+def site(book_build: BookBuild) -> Path:
+    """The folder of the book's HTML, from the session's one build with -W."""
+    assert book_build.returncode == 0, book_build.log
+    return book_build.html
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
