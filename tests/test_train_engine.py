@@ -335,3 +335,13 @@ def test_a_test_loss_that_is_not_finite_is_stored_as_null(data_root: str, monkey
     result = train(config(data_root, regime=regime(epochs=1, drop_at=None), eval_points_per_decade=5))
     assert result.epochs[-1].test_loss is None and all(p.test_loss is None for p in result.evaluations)
     assert "NaN" not in result.to_json()  # strict JSON
+
+
+def test_deterministic_training_skips_the_nan_fill_and_restores_every_setting() -> None:
+    fill = torch.utils.deterministic.fill_uninitialized_memory
+    assert not torch.are_deterministic_algorithms_enabled()
+    with engine._deterministic(True):
+        assert torch.are_deterministic_algorithms_enabled()
+        assert not torch.utils.deterministic.fill_uninitialized_memory
+    assert not torch.are_deterministic_algorithms_enabled()
+    assert torch.utils.deterministic.fill_uninitialized_memory == fill

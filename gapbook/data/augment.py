@@ -80,16 +80,21 @@ def draw_params(aug: Augmentation, n: int, height: int, width: int, generator: t
 
 
 def crop_flip(images: torch.Tensor, aug: Augmentation, params: CropFlipParams) -> torch.Tensor:
-    """Apply pad + crop + flip to an (N, C, H, W) batch with one gather; returns a new (N, C, h, w) tensor."""
+    """Apply pad + crop + flip to an (N, C, H, W) batch with one gather; returns a new (N, C, h, w) tensor.
+
+    The gather reads each image's padded pixels through one flat index per output pixel, shared by the channels:
+    one index tensor instead of four broadcast ones is several times faster on a CPU, with the very same pixels.
+    """
     n, c, height, width = images.shape
     out_h, out_w = aug.output_size(height, width)
     padded = torch.nn.functional.pad(images, (aug.pad,) * 4) if aug.pad else images
+    padded_h, padded_w = padded.shape[2:]
     device = images.device
     rows = params.top[:, None] + torch.arange(out_h, device=device)
     steps = torch.arange(out_w, device=device)
     # A flipped window reads its columns right to left, so the flip costs nothing extra.
     steps = torch.where(params.flip[:, None], out_w - 1 - steps, steps)
     cols = params.left[:, None] + steps
-    batch = torch.arange(n, device=device)[:, None, None, None]
-    channel = torch.arange(c, device=device)[None, :, None, None]
-    return padded[batch, channel, rows[:, None, :, None], cols[:, None, None, :]]
+    pixels = (rows[:, :, None] * padded_w + cols[:, None, :]).view(n, 1, out_h * out_w).expand(n, c, -1)
+    flat = padded.reshape(n, c, padded_h * padded_w)
+    return torch.gather(flat, 2, pixels).view(n, c, out_h, out_w)
