@@ -75,6 +75,7 @@ CONFIG_FILES = {
     "unknown field": ('{"model": "f1", "batch": 4}', "unknown TrainConfig field"),
     "no model": ('{"batch_size": 4}', "needs a 'model'"),
     "null phases": ('{"model": "f1", "regime": {"phases": null, "epochs": 3}}', "regime phases must be a list"),
+    "nested too deeply": ("[" * 100_000 + "]" * 100_000, "cannot read a JSON config from it (maximum recursion"),
 }
 
 

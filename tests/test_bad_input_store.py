@@ -63,6 +63,19 @@ INVALID: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
     "field missing": (lambda data: data.pop("wall_time"), "missing fields ['wall_time']"),
     "field unknown": (_set("accuracy", value=0.9), "unknown fields ['accuracy']"),
     "epochs not a list": (_set("epochs", value=3), "not a readable result"),
+    "accuracy true": (_set("final_test_acc", value=True), "final_test_acc must be an accuracy in [0, 1]"),
+    "wall time as text": (_set("wall_time", value="fast"), "wall_time must be a finite number of seconds >= 0"),
+    "wall time infinite": (_set("wall_time", value=1e999), "wall_time must be a finite number of seconds"),
+    "epoch lr negative": (_set("epochs", 0, "lr", value=-0.1), "epoch 1 lr must be a finite learning rate >= 0"),
+    "epoch field missing": (lambda data: data["epochs"][0].pop("lr"), "epoch 1: 'lr' is a required property"),
+    "distance negative": (_set("distance", "distances", 0, value=-1.0), "distance distances[0] must be a finite"),
+    "iterations fractional": (_set("iterations", value=2.5), "iterations must be an int >= 0, got 2.5"),
+    "world size zero": (_set("world_size", value=0), "world_size must be an int >= 1, got 0"),
+    "precision unknown": (_set("precision", value="fp8"), "precision must be one of fp32, bf16, fp16"),
+    "versions nested": (_set("versions", "torch", value={"major": 2}), "versions torch must be a string"),
+    "created_at not a time": (_set("created_at", value="yesterday"), "created_at must be a time such as"),
+    "divergence half told": (_set("diverged_at", value={"epoch": 1}), "diverged_at: 'iteration' is a required"),
+    "regime edited": (_set("effective_regime", "phases", value="fast"), "regime phases must be a list"),
 }
 
 
@@ -89,6 +102,32 @@ def test_a_file_that_is_not_a_result_is_refused(text: str, tmp_path: Path) -> No
     path.write_text(text)
     with pytest.raises(StoreError, match="is not a readable result"):
         ResultStore(tmp_path, "smoke").results()
+
+
+def test_a_result_nested_too_deeply_is_refused_naming_the_file(stored: RunResult, tmp_path: Path) -> None:
+    path = store_with(tmp_path, stored)
+    deep = "[" * 100_000 + "]" * 100_000
+    path.write_text(path.read_text().replace('"versions": {', f'"deep": {deep}, "versions": {{', 1))
+    with pytest.raises(StoreError, match="is not a readable result .its JSON is nested too deeply") as error:
+        ResultStore(tmp_path, "smoke").results()
+    assert str(path) in str(error.value)
+
+
+@pytest.mark.parametrize("command", ["table", "reproduce"])
+@pytest.mark.parametrize("edit", ["accuracy true", "wall time as text"])
+def test_table_and_reproduce_name_the_file_and_field_of_a_wrong_type(
+    command: str, edit: str, stored: RunResult, synthetic_root: str, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    change, message = INVALID[edit]
+    path = store_with(tmp_path, stored, change)
+    args = [command, "--profile", "smoke", "--results-dir", str(tmp_path)]
+    if command == "reproduce":
+        args = [*args[:1], "mnist-f1", *args[1:], "--columns", "SB", "--data-root", synthetic_root, "--no-progress"]
+    assert main(args) == 2
+    error = capsys.readouterr().err
+    assert "Traceback" not in error and len(error.strip().splitlines()) == 1
+    assert str(path) in error and message in error
 
 
 def test_a_renamed_result_is_refused(stored: RunResult, tmp_path: Path) -> None:

@@ -1,8 +1,9 @@
 """The results store: one ``RunResult`` JSON per run under ``<results dir>/<profile>/``, found again by config hash.
 
 A file is named by :func:`gapbook.train.result_filename` (model, data set, batch, first 12 hex digits of the
-config hash). Every file read is checked: its config must hash to the hash it records, its name must be the one
-its config gives, and a lookup must find exactly the config asked for. A file that fails a check raises
+config hash). Every file read is checked: every field against the result schema (its config and regime by their own
+checks), its config must hash to the hash it records, its name must be the one its config gives, and a lookup must
+find exactly the config asked for. A file that fails a check raises
 :class:`StoreError` naming the file and the fix, so a result of another config is never picked up.
 
 Checkpoints of unfinished runs live beside the results, in ``<results dir>/<profile>/checkpoints/``.
@@ -117,7 +118,7 @@ def _load_checked(path: Path) -> RunResult:
     """Read the result at ``path`` and check that its config, its hash and its file name agree."""
     try:
         result = RunResult.load(path)
-        config = result.train_config
+        config, _ = result.train_config, result.regime  # each checks its own fields
     except (OSError, ValueError, TypeError, KeyError) as err:
         raise StoreError(f"{path} is not a readable result ({err}); delete it or recompute it (--force)") from None
     if config.config_hash() != result.config_hash:

@@ -150,7 +150,7 @@ def _saved_config(path: str) -> dict[str, Any]:
     """The config fields of a saved config or result JSON; its checkpoint path is not reused."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as err:
+    except (OSError, json.JSONDecodeError, RecursionError) as err:  # RecursionError: JSON nested too deeply
         raise ValueError(f"--config {path}: cannot read a JSON config from it ({err})") from None
     if isinstance(data, dict) and "config" in data and "config_hash" in data:
         data = data["config"]

@@ -2,7 +2,7 @@
 
 The file is named after the config (``<model>-<dataset>-b<batch>-<hash12>.json``), so a result can be found again
 from its config, and written atomically. Numbers that were not finite (a diverged loss) are stored as ``null``, so
-the file is strict JSON.
+the file is strict JSON. Every file written or read is checked against one schema, :data:`RESULT_SCHEMA`.
 """
 
 from __future__ import annotations
@@ -20,11 +20,9 @@ from gapbook.distance import DistanceLog
 from gapbook.regime import Regime
 from gapbook.support.atomic import atomic_write_text
 from .config import TrainConfig
+from .result_schema import RESULT_SCHEMA, check_result_data
 
-__all__ = ["STATUSES", "EpochMetrics", "Evaluation", "RunResult", "finite_or_none", "result_filename"]
-
-STATUSES: tuple[str, ...] = ("completed", "diverged")
-_EPOCH_ACCURACIES = ("train_acc", "test_acc", "test_top5")
+__all__ = ["RESULT_SCHEMA", "EpochMetrics", "Evaluation", "RunResult", "finite_or_none", "result_filename"]
 
 
 def finite_or_none(value: float | None) -> float | None:
@@ -89,8 +87,9 @@ class RunResult:
 
     ``status`` is ``"completed"`` or ``"diverged"``; a diverged run has ``diverged_at`` = ``{"epoch": e,
     "iteration": t, "reason": ...}``, the first iteration whose training loss was not finite or exploded, and no
-    final accuracy. A result that contradicts itself (an accuracy outside [0, 1], a completed run without a final
-    accuracy, a diverged one with one) is refused when it is made or read.
+    final accuracy. Every field's type and range (an accuracy in [0, 1], a number of seconds) is checked against
+    :data:`RESULT_SCHEMA` when a result is written or read; a result that contradicts itself (a completed run
+    without a final accuracy, a diverged one with one) is refused when it is made.
     ``distance`` holds ``points_per_decade``, ``iterations`` and ``distances`` (see ``WeightDistance.to_dict``).
     ``resumed_at_epochs`` lists the epochs after which the run was continued from its checkpoint.
     ``final_train_acc`` is the accuracy of the final weights on the whole training split in evaluation mode (how
@@ -129,18 +128,6 @@ class RunResult:
     target_reached: int | None = None
 
     def __post_init__(self) -> None:
-        if self.status not in STATUSES:
-            raise ValueError(f"status must be one of {', '.join(STATUSES)}, got {self.status!r}")
-        accuracies = {"final_test_acc": self.final_test_acc, "best_test_acc": self.best_test_acc,
-                      "final_test_top5": self.final_test_top5, "final_train_acc": self.final_train_acc}  # fmt: skip
-        for metrics in self.epochs:
-            accuracies.update({f"epoch {metrics.epoch} {name}": getattr(metrics, name) for name in _EPOCH_ACCURACIES})
-        for point in self.evaluations:
-            accuracies.update({f"evaluation at {point.iteration} {name}": getattr(point, name)
-                               for name in ("test_acc", "train_acc")})  # fmt: skip
-        for name, value in accuracies.items():
-            if value is not None and not (isinstance(value, (int, float)) and 0 <= value <= 1):
-                raise ValueError(f"{name} must be an accuracy in [0, 1], got {value!r}")
         if self.status == "completed" and (self.final_test_acc is None or self.diverged_at is not None):
             raise ValueError("a completed run has a final test accuracy and no divergence; this result contradicts it")
         if self.status == "diverged" and (self.final_test_acc is not None or not self.diverged_at):
@@ -150,8 +137,6 @@ class RunResult:
                 f"target_reached ({self.target_reached}) must be the iteration of one of the run's evaluations; "
                 "this result contradicts it"
             )
-        if not isinstance(self.config_hash, str) or len(self.config_hash) != 64:
-            raise ValueError(f"config_hash must be 64 hex digits, got {self.config_hash!r}")
 
     @property
     def train_config(self) -> TrainConfig:
@@ -203,7 +188,10 @@ class RunResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunResult:
-        """Inverse of :meth:`to_dict`."""
+        """Inverse of :meth:`to_dict`; ``data`` is refused unless it is an object whose every field
+        :data:`RESULT_SCHEMA` accepts (``ValueError`` naming the field)."""
+        if not isinstance(data, dict):
+            raise ValueError(f"a result is a JSON object of fields, got {type(data).__name__}")
         known = {f.name for f in dataclasses.fields(cls)}
         required = {
             f.name for f in dataclasses.fields(cls)
@@ -213,6 +201,7 @@ class RunResult:
         unknown = sorted(set(data) - known)
         if missing or unknown:
             raise ValueError(f"not a RunResult: missing fields {missing}, unknown fields {unknown}")
+        check_result_data(data)
         return cls(
             **{
                 **data,
@@ -222,13 +211,20 @@ class RunResult:
         )
 
     def to_json(self) -> str:
-        """The result as indented, strict JSON."""
-        return json.dumps(self.to_dict(), indent=2, allow_nan=False)
+        """The result as indented, strict JSON, once :data:`RESULT_SCHEMA` has accepted it."""
+        data = self.to_dict()
+        check_result_data(data)
+        return json.dumps(data, indent=2, allow_nan=False)
 
     @classmethod
     def from_json(cls, text: str) -> RunResult:
-        """Inverse of :meth:`to_json`."""
-        return cls.from_dict(json.loads(text))
+        """Inverse of :meth:`to_json`. ``NaN`` and ``Infinity``, which strict JSON lacks, are read as text, so that
+        the schema refuses them by the field's name; JSON nested too deeply to parse is refused as such."""
+        try:
+            data = json.loads(text, parse_constant=str)
+        except RecursionError:
+            raise ValueError("its JSON is nested too deeply to be read (a result is a few levels deep)") from None
+        return cls.from_dict(data)
 
     def _with_paths(self, convert: Callable[[str], str]) -> RunResult:
         """This result with ``convert`` applied to its paths (checkpoint, data root)."""
