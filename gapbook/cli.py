@@ -20,7 +20,13 @@ from gapbook.train.cli import add_train_command
 
 
 def _info(_: argparse.Namespace) -> int:
-    """Print what a run would use here: versions, device, profile, data root and the available models."""
+    """Print what a run would use here: versions, device, profile, data root and the available models; a bad
+    ``$GAPBOOK_PROFILE`` is reported in one line with exit status 2."""
+    try:
+        profile = active_profile()
+    except ValueError as err:
+        print(f"gapbook info: error: {err}", file=sys.stderr)
+        return 2
     if torch.cuda.is_available():
         device = f"cuda ({torch.cuda.get_device_name(0)}, {torch.cuda.device_count()} GPU(s))"
     else:
@@ -31,7 +37,7 @@ def _info(_: argparse.Namespace) -> int:
     print(f"python      {platform.python_version()}")
     print(f"torch       {torch.__version__}")
     print(f"device      {device}")
-    print(f"profile     {active_profile()} (set {PROFILE_VARIABLE} to choose smoke, mini or full)")
+    print(f"profile     {profile} (set {PROFILE_VARIABLE} to choose smoke, mini or full)")
     print(f"data root   {root} (set {ENV_VAR} to move it); cached: {', '.join(cached) or 'none'}")
     print(f"models      {', '.join(models.names())}")
     return 0

@@ -70,6 +70,11 @@ class Phase:
         for name in ("momentum", "weight_decay"):
             if getattr(self, name) is not None:
                 _check_number(name, getattr(self, name))
+        if self.momentum is not None and self.momentum >= 1:
+            raise ValueError(
+                f"momentum must be in [0, 1), the share of each update kept in the next (e.g. 0.9; at 1 or above "
+                f"old gradients never fade), got {self.momentum!r}"
+            )
 
     def settings(self) -> dict[str, float]:
         """The optimizer settings this phase writes: lr always, momentum and weight_decay when set."""

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from gapbook.cli import main
-from gapbook.train import TrainConfig, result_filename, train
+from gapbook.train import DistEnv, TrainConfig, result_filename, train
 from train_support import regime, write_dataset
 
 
@@ -107,6 +107,13 @@ BAD_OPTIONS = {
     "workers negative": (["--workers", "-1"], "workers must be an int >= 0"),
     "dataset folder missing": (["--model", "alexnet", "--dataset", "imagenet"], "imagenet"),
     "train size too large": (["--train-size", "100000"], "100000"),
+    "seed 2**64": (["--seed", str(2**64)], "seed must be an int >= 0 and <= 2**53 = 9007199254740992 (torch takes"),
+    "seed above 2**53": (["--seed", str(2**53 + 1)], "seed must be an int >= 0 and <= 2**53"),
+    "batch of one": (["--batch-size", "1"], "batch_size 1: network 'f1' has BatchNorm layers"),
+    "ghost batch of one": (["--ghost-batch-size", "1"], "ghost_batch_size 1: network 'f1' has BatchNorm layers"),
+    "momentum 1.5": (["--regime", json.dumps(regime().to_dict()).replace("0.9", "1.5")], "momentum must be in [0, 1)"),
+    "momentum 1": (["--regime", json.dumps(regime().to_dict()).replace("0.9", "1.0")], "momentum must be in [0, 1)"),
+    "momentum negative": (["--regime", json.dumps(regime().to_dict()).replace("0.9", "-0.9")], "momentum must be >= 0"),
 }
 if torch.cuda.is_available():  # these two ask for a GPU that this machine lacks; elsewhere they are other errors
     del BAD_OPTIONS["fp16 on cpu"]
@@ -120,6 +127,29 @@ def test_bad_options_are_one_line_errors(
 ) -> None:
     extra, message = BAD_OPTIONS[case]
     assert message in refused(quick(mnist_root, tmp_path / "out", *extra), capsys)
+
+
+def test_a_batch_of_one_is_refused_before_any_data_is_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    line = refused(quick(str(tmp_path / "no-data-here"), tmp_path / "out", "--batch-size", "1"), capsys)
+    assert "batch_size 1" in line and "use a batch_size of 2 or more" in line
+
+
+def test_a_per_process_batch_of_one_is_refused_before_any_data_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("gapbook.train.engine.current", lambda: DistEnv(rank=1, world_size=2))
+    config = TrainConfig("f1", batch_size=2, regime=regime(), data_root=str(tmp_path / "no-data-here"), progress=False)
+    with pytest.raises(ValueError, match="per-process batch 1: network 'f1' has BatchNorm layers"):
+        train(config)
+
+
+@pytest.mark.parametrize("command", [["info"], ["minima", "mnist-f1", "--weights", "."], ["steps"]])
+def test_an_unknown_profile_in_the_environment_is_one_line(
+    command: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GAPBOOK_PROFILE", "bogus")
+    line = refused(command, capsys, command[0])
+    assert "GAPBOOK_PROFILE='bogus' is not a profile; use one of smoke, mini, full" in line
 
 
 def test_an_existing_result_is_not_replaced_without_force(
@@ -242,6 +272,7 @@ USAGE = {
     "seed not a number": (["--seeds", "a"], "seeds must be ints"),
     "unknown column": (["--columns", "XX"], "unknown column 'XX'"),
     "threads zero": (["--threads", "0"], "threads must be an int >= 1"),
+    "seed 2**64": (["--seeds", f"0,{2**64}"], "seed must be an int >= 0 and <= 2**53 = 9007199254740992"),
 }
 
 

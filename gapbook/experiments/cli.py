@@ -203,8 +203,8 @@ def run_minima(args: argparse.Namespace) -> int:
     """Run ``gapbook minima``; bad input is reported in one line with exit status 2."""
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    profile = args.profile or active_profile()
     try:
+        profile = args.profile or active_profile()
         weights = Path(args.weights)
         if not weights.is_dir():
             raise ValueError(f"--weights {weights} is not a folder of kept weights (gapbook reproduce --keep-weights)")

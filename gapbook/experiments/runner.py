@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gapbook.train import RunResult, TrainConfig, result_filename, save_weights, train_model
+from gapbook.train.config import check_seed
 
 from .columns import COLUMN_KEYS, parse_columns
 from .configs import experiment_config
@@ -61,13 +62,12 @@ def by_column(outcomes: Sequence[Outcome]) -> dict[str, list[RunResult]]:
 
 
 def check_seeds(seeds: Sequence[int]) -> tuple[int, ...]:
-    """``seeds`` as a tuple, refused when empty, repeated or not ints >= 0."""
+    """``seeds`` as a tuple, refused when empty, repeated or not ints in [0, 2**53]."""
     chosen = tuple(seeds)
     if not chosen:
         raise ValueError("no seed given; give at least one, e.g. 0 or 0,1,2")
-    bad = [seed for seed in chosen if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0]
-    if bad:
-        raise ValueError(f"seeds must be ints >= 0, got {bad}")
+    for seed in chosen:
+        check_seed(seed)
     if len(set(chosen)) != len(chosen):
         raise ValueError(f"seed(s) {sorted({s for s in chosen if chosen.count(s) > 1})} given twice; give each once")
     return chosen

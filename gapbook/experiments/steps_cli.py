@@ -78,8 +78,8 @@ def run_steps(args: argparse.Namespace) -> int:
     """Run ``gapbook steps``; bad input is reported in one line with exit status 2."""
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    profile = args.profile or active_profile()
     try:
+        profile = args.profile or active_profile()
         check_folder(args.results_dir, "--results-dir")
         chosen = steps_scale(profile)
         outside = sorted(set(args.batches or ()) - set(chosen.batches))

@@ -6,7 +6,7 @@ normalization can be applied afterwards by converting them.
 
 from .alexnet import AlexNetBN
 from .mlp import F1
-from .registry import ModelInfo, build, count_parameters, model_info, names
+from .registry import ModelInfo, build, count_parameters, has_batch_norm, model_info, names
 from .resnet import BasicBlock, CifarResNet, resnet44, wrn16_4
 from .shallow import ShallowConvNet
 from .vgg import VGG16
@@ -21,6 +21,7 @@ __all__ = [
     "VGG16",
     "build",
     "count_parameters",
+    "has_batch_norm",
     "model_info",
     "names",
     "resnet44",

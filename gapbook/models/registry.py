@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import torch
 from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from gapbook.data.specs import DATASETS
 
@@ -15,7 +18,7 @@ from .resnet import resnet44, wrn16_4
 from .shallow import ShallowConvNet
 from .vgg import VGG16
 
-__all__ = ["ModelInfo", "build", "count_parameters", "model_info", "names"]
+__all__ = ["ModelInfo", "build", "count_parameters", "has_batch_norm", "model_info", "names"]
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,14 @@ def build(name: str, num_classes: int | None = None) -> nn.Module:
     if classes < 1:
         raise ValueError(f"num_classes must be positive, got {classes}")
     return builder(classes)
+
+
+@functools.cache
+def has_batch_norm(name: str) -> bool:
+    """Whether the network called ``name`` holds a BatchNorm layer (it is built on the meta device: no memory)."""
+    with torch.device("meta"):
+        network = build(name)
+    return any(isinstance(module, _BatchNorm) for module in network.modules())
 
 
 def count_parameters(model: nn.Module) -> int:

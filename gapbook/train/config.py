@@ -26,13 +26,21 @@ import torch
 
 from gapbook.data.specs import DATASETS, SPECS
 from gapbook.lr_scaling import LR_RULES
-from gapbook.models import model_info, names
+from gapbook.models import has_batch_norm, model_info, names
 from gapbook.regime import Regime
 
 from .precision import resolve_precision
 from .authors_regimes import authors_regime
 
-__all__ = ["HASHED_ONLY_WHEN_SET", "NOT_HASHED", "PRECISIONS", "TrainConfig"]
+__all__ = [
+    "HASHED_ONLY_WHEN_SET",
+    "MAX_SEED",
+    "NOT_HASHED",
+    "PRECISIONS",
+    "TrainConfig",
+    "check_normalized_batch",
+    "check_seed",
+]
 
 PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16", "fp16")
 
@@ -47,6 +55,21 @@ HASHED_ONLY_WHEN_SET: dict[str, Any] = {
 }
 """Options added after results were stored: hashed only when they differ from this value, so that a stored run,
 which did not have the option, keeps its identity."""
+
+
+MAX_SEED = 2**53
+"""The largest seed. ``torch.manual_seed`` takes seeds up to 2**64 - 1 (NumPy's generators any int >= 0), but the
+config hash counts numbers as floats, which tell ints apart only up to 2**53: two larger seeds could share a hash,
+and so one stored result."""
+
+
+def check_seed(seed: object) -> None:
+    """Refuse a seed that is not an int in [0, :data:`MAX_SEED`], stating the range."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ValueError(
+            f"seed must be an int >= 0 and <= 2**53 = {MAX_SEED} (torch takes seeds up to 2**64 - 1, but the "
+            f"config hash tells seeds apart only up to 2**53), got {seed!r}"
+        )
 
 
 def _help(text: str) -> dict[str, str]:
@@ -148,7 +171,7 @@ class TrainConfig:
         for name in ("train_size", "test_size", "ghost_batch_size", "base_batch_size"):
             _check_int(name, getattr(self, name), minimum=1, optional=True)
         _check_int("batch_size", self.batch_size, minimum=1)
-        _check_int("seed", self.seed, minimum=0)
+        check_seed(self.seed)
         for name in ("eval_every", "distance_points_per_decade", "checkpoint_every"):
             _check_int(name, getattr(self, name), minimum=1)
         _check_int("eval_points_per_decade", self.eval_points_per_decade, minimum=1, optional=True)
@@ -178,6 +201,8 @@ class TrainConfig:
         self.effective_regime()
 
     def _check_batches(self) -> None:
+        check_normalized_batch(self.model, self.ghost_batch_size or self.batch_size,
+                               "ghost_batch_size" if self.ghost_batch_size else "batch_size")  # fmt: skip
         if self.ghost_batch_size is not None and self.batch_size % self.ghost_batch_size:
             raise ValueError(
                 f"ghost_batch_size {self.ghost_batch_size} does not divide batch_size {self.batch_size}; every "
@@ -328,6 +353,17 @@ def _check_int(name: str, value: object, *, minimum: int, optional: bool = False
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         allowed = f"an int >= {minimum}" + (" or None" if optional else "")
         raise ValueError(f"{name} must be {allowed}, got {value!r}")
+
+
+def check_normalized_batch(model: str, samples: int, what: str) -> None:
+    """Refuse batches of one sample for a network with BatchNorm, whose statistics in training are taken across the
+    samples of each batch (or ghost batch, or process's share of a batch); ``what`` names the batch in the error."""
+    if samples == 1 and has_batch_norm(model):
+        raise ValueError(
+            f"{what} 1: network {model!r} has BatchNorm layers, which in training normalize with statistics across "
+            "the samples of each batch, and one sample gives none to speak of (after a fully connected layer, a "
+            f"single value per channel); use a {what} of 2 or more"
+        )
 
 
 def _check_positive(name: str, value: object) -> None:

@@ -46,7 +46,7 @@ from .checkpoint import (
     set_rng_state,
     write_torch_file,
 )
-from .config import TrainConfig
+from .config import TrainConfig, check_normalized_batch
 from .distributed import DistEnv, all_gather_objects, all_reduce_, current, local_device, sync_buffers
 from .evaluation import EvalMetrics, evaluate
 from .feeds import open_data
@@ -187,6 +187,8 @@ class _Run:
         self.config, self.env, self.device, self.policy = config, env, device, policy
         if env.distributed and config.ghost_batch_size is not None:
             _check_ghost_per_rank(config, env)
+        elif env.distributed:  # each process normalizes its own share of the batch
+            check_normalized_batch(config.model, config.batch_size // env.world_size, "per-process batch")
         self.data = open_data(config, env, device)
         if config.eval_points_per_decade is not None and self.data.train_eval is None:
             raise ValueError(
