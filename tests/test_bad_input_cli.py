@@ -226,6 +226,24 @@ def _damage_inside_compressed_stream(path: Path) -> None:
     path.write_bytes(bytes(data))
 
 
+def _drop_class_from_training(path: Path, label: int = 3) -> None:
+    with np.load(path) as npz:
+        arrays = {key: npz[key] for key in npz.files}
+    keep = arrays["y_train"] != label
+    arrays["x_train"], arrays["y_train"] = arrays["x_train"][keep], arrays["y_train"][keep]
+    np.savez_compressed(path, **arrays)
+
+
+def test_a_data_cache_whose_training_split_lacks_a_class_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_dataset(tmp_path / "data", "mnist", n_train=64, n_test=20)
+    _drop_class_from_training(root / "mnist.npz")
+    line = refused(quick(str(root), tmp_path / "out", "--train-size", "40"), capsys)
+    assert "mnist.npz" in line and "y_train has no image of class(es) 3 (class3)" in line
+    assert "(9 of 10 classes)" in line and "Delete or replace the file" in line
+
+
 DAMAGE: dict[str, Callable[[Path], None]] = {
     "random bytes": lambda path: path.write_bytes(np.random.default_rng(0).bytes(4096)),
     "truncated": lambda path: path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2]),

@@ -12,6 +12,7 @@ import pytest
 from gapbook.cli import main
 from gapbook.experiments import write_synthetic_data
 from gapbook.experiments.profiles import PROFILES
+from gapbook.experiments.synthetic import train_samples
 from gapbook.experiments.steps import (
     STEP_RULES,
     scaling_slope,
@@ -95,7 +96,8 @@ def test_updates_to_target_is_the_first_logged_update_that_reaches_it() -> None:
 def test_a_sweep_run_ends_when_it_meets_both_targets_or_at_its_budget(data_root: str) -> None:
     config = steps_config(8, "sqrt", "smoke", data_root=data_root, progress=False)
     budget = train(config.replace(stop_at_train_loss=1e-6))  # unreachable: the run uses its whole budget
-    assert budget.target_reached is None and budget.iterations == steps_scale("smoke").budget_epochs
+    steps_per_epoch = train_samples("mnist") // 8
+    assert budget.target_reached is None and budget.iterations == steps_scale("smoke").budget_epochs * steps_per_epoch
     reached = updates_to_target(budget, test_acc=config.stop_at_test_acc)
     assert reached is not None and reached < budget.iterations
     early = train(config.replace(stop_at_train_loss=100.0))  # met at once: the test target decides

@@ -28,7 +28,9 @@ from gapbook.experiments import (
     summarize,
     write_synthetic_data,
 )
-from gapbook.experiments import store as store_module
+from gapbook.data import SPECS
+from gapbook.experiments import row, store as store_module
+from gapbook.experiments.synthetic import FOLDER_CLASSES, FOLDER_IMAGES, train_samples
 from gapbook.train import RunResult, TrainConfig, train
 
 
@@ -51,8 +53,10 @@ def trained_by_hash() -> dict[str, RunResult]:
 def test_every_column_of_every_row_trains_at_smoke(
     data_root: str, key: str, trained_by_hash: dict[str, RunResult]
 ) -> None:
-    # 2 epochs of 8 samples: 4 updates per epoch at SB 2, 1 at LB 8; +RA trains 4 times the epochs
-    updates = {"SB": 8, "LB": 2, "+LR": 2, "+GBN": 2, "+RA": 8}
+    # 2 epochs of n samples: n / 2 updates per epoch at SB 2, n / 8 at LB 8; +RA trains 4 times the epochs
+    dataset = row(key).dataset
+    n = train_samples(dataset) if dataset in SPECS else FOLDER_CLASSES * FOLDER_IMAGES[0]
+    updates = {"SB": n, "LB": n // 4, "+LR": n // 4, "+GBN": n // 4, "+RA": n}
     for col in COLUMN_KEYS:
         config = smoke(data_root, key, col)
         if config.config_hash() not in trained_by_hash:
@@ -64,7 +68,7 @@ def test_every_column_of_every_row_trains_at_smoke(
 
 def test_ra_trains_as_many_updates_as_sb(data_root: str) -> None:
     sb, ra = train(smoke(data_root, col="SB")), train(smoke(data_root, col="+RA"))
-    assert sb.iterations == ra.iterations == 8 and len(ra.epochs) == 4 * len(sb.epochs)
+    assert sb.iterations == ra.iterations == train_samples("mnist") and len(ra.epochs) == 4 * len(sb.epochs)
 
 
 def test_the_store_re_uses_a_result_by_hash_and_force_recomputes(

@@ -19,7 +19,7 @@ from gapbook.experiments import (
     scale,
     step_regime,
 )
-from gapbook.experiments.synthetic import ARRAY_SAMPLES
+from gapbook.experiments.synthetic import train_samples
 from gapbook.experiments.profiles import PROFILES
 from gapbook.train import ASSUMPTIONS, TrainConfig, authors_regime
 
@@ -107,7 +107,7 @@ def updates(config: TrainConfig, train_samples: int) -> int:
 
 
 def test_ra_makes_as_many_updates_as_sb() -> None:
-    cases = [("mnist-f1", "smoke", ARRAY_SAMPLES[0]), ("cifar10-c1", "mini", 16384), ("mnist-f1", "full", 8192)]
+    cases = [("mnist-f1", "smoke", train_samples("mnist")), ("cifar10-c1", "mini", 16384), ("mnist-f1", "full", 8192)]
     for key, profile, samples in cases:
         sb, ra = (experiment_config(key, col, profile) for col in ("SB", "+RA"))
         assert updates(ra, samples) == updates(sb, samples) > 0

@@ -73,7 +73,8 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
 
 
 def _validate(path: Path, spec: DatasetSpec, arrays: dict[str, np.ndarray]) -> None:
-    """Check dtypes, shapes, lengths, labels and class names against ``spec``."""
+    """Check dtypes, shapes, lengths, labels and class names against ``spec``, and that the training split holds
+    every class (a run on it would otherwise learn fewer classes than it is tested on, without a word)."""
     for key in ARRAY_KEYS:
         if arrays[key].dtype != np.uint8:
             raise CacheError(_problem(path, f"{key} has dtype {arrays[key].dtype}, expected uint8"))
@@ -96,6 +97,13 @@ def _validate(path: Path, spec: DatasetSpec, arrays: dict[str, np.ndarray]) -> N
     if classes.dtype.kind != "U" or classes.shape != (spec.num_classes,):
         raise CacheError(
             _problem(path, f"classes is {classes.dtype} {classes.shape}, expected {spec.num_classes} strings")
+        )
+    missing = sorted(set(range(spec.num_classes)) - set(np.unique(arrays["y_train"]).tolist()))
+    if missing:
+        named = ", ".join(f"{label} ({classes[label]})" for label in missing)
+        raise CacheError(
+            _problem(path, f"the training split y_train has no image of class(es) {named}, so a run would never learn "
+                     f"them ({spec.num_classes - len(missing)} of {spec.num_classes} classes)")  # fmt: skip
         )
 
 

@@ -19,10 +19,13 @@ from PIL import Image
 
 from gapbook.data import ArrayDataset, get_spec, write_cache
 
-__all__ = ["ARRAY_SAMPLES", "FOLDER_CLASSES", "FOLDER_IMAGES", "smoke_data_root", "write_synthetic_data"]
+__all__ = [
+    "ARRAY_SAMPLES", "FOLDER_CLASSES", "FOLDER_IMAGES", "smoke_data_root", "train_samples", "write_synthetic_data"
+]  # fmt: skip
 
-ARRAY_SAMPLES = (8, 4)
-"""Training and test samples of each synthetic array data set."""
+ARRAY_SAMPLES = (16, 4)
+"""Training and test samples of each synthetic array data set, but see :func:`train_samples`: a data set of more
+classes gets more training samples."""
 FOLDER_CLASSES = 2
 FOLDER_IMAGES = (4, 2)
 """Training and validation images per class of the synthetic image folder."""
@@ -41,10 +44,18 @@ def _banded(
     return images
 
 
+def train_samples(name: str) -> int:
+    """Training samples of the synthetic array data set ``name``: a valid training split holds every class, so the
+    smallest multiple of ``ARRAY_SAMPLES[0]`` (which the smoke profile's batches divide) holding each class once:
+    16 for MNIST and CIFAR-10, 112 for CIFAR-100."""
+    classes = get_spec(name).num_classes
+    return -(-classes // ARRAY_SAMPLES[0]) * ARRAY_SAMPLES[0]
+
+
 def _write_arrays(root: Path, name: str, rng: np.random.Generator) -> None:
     spec = get_spec(name)
     splits = []
-    for n in ARRAY_SAMPLES:
+    for n in (train_samples(name), ARRAY_SAMPLES[1]):
         labels = rng.permutation(np.arange(n) % spec.num_classes).astype(np.uint8)
         splits += [_banded(rng, labels, spec.image_shape, spec.num_classes), labels]
     classes = tuple(f"class{i}" for i in range(spec.num_classes))
