@@ -4,7 +4,7 @@
 its provenance); checkpoints let a killed run continue exactly where it stopped.
 """
 
-from .checkpoint import CheckpointMismatchError
+from .checkpoint import CheckpointMismatchError, CheckpointWriteError
 from .config import TrainConfig
 from .distributed import DistEnv, default_device, process_group_from_env
 from .engine import initial_model, save_weights, train, train_model
@@ -19,6 +19,7 @@ __all__ = [
     "ASSUMPTIONS",
     "AmpPolicy",
     "CheckpointMismatchError",
+    "CheckpointWriteError",
     "DistEnv",
     "EpochMetrics",
     "EvalMetrics",
