@@ -117,10 +117,10 @@ class DeviceLoader:
             start = step * self.batch_size
             lo, hi = _rank_bounds(min(self.batch_size, self.num_samples - start), self.rank, self.world_size)
             index = order[start + lo : start + hi]
-            x = self.images[index]
+            x = self.images.index_select(0, index)  # whole images at a time, unlike advanced indexing's bytes
             if params is not None:
                 x = crop_flip(x, self.augmentation, params[start + lo : start + hi])
-            yield self._normalize(x), self.labels[index]
+            yield self._normalize(x), self.labels.index_select(0, index)
 
     def _plan(self) -> tuple[torch.Tensor, CropFlipParams | None]:
         """This epoch's sample order and augmentation draws (indexed by position in the order), on the device."""
