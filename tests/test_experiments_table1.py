@@ -190,8 +190,10 @@ def test_longer_sb_is_sb_stretched_like_ra() -> None:
 def test_each_scale_names_the_seeds_the_book_runs_with() -> None:
     mnist = scale("mnist-f1", "mini")
     assert mnist.seeds_of("SB") == mnist.seeds_of("+RA") == (0, 1, 2, 3, 4)
+    assert mnist.seeds_of("+LR") == mnist.seeds_of("+GBN") == (0, 1, 2, 3, 4, 5, 6)
     full = scale("mnist-f1", "full")
-    assert full.seeds_of("LB") == (0, 1, 2) and full.seeds_of("+RA") == (0,)
+    assert full.seeds_of("LB") == full.seeds_of("+GBN") == (0, 1, 2, 3, 4) and full.seeds_of("+RA") == (0,)
+    assert scale("cifar10-c1", "full").seeds_of("SB") == (0, 1, 2)
     assert scale("cifar10-c1", "mini").seeds_of("+GBN") == scale("cifar10-c1", "mini").seeds_of("+RA") == (0, 1, 2)
     assert all(scale(key, "smoke").seeds_of(col) == (0,) for key in ROW_KEYS for col in COLUMN_KEYS)
     with pytest.raises(ValueError, match=r"unknown column '\+BN'; the columns are SB, LB, \+LR, \+GBN, \+RA"):
