@@ -1,5 +1,7 @@
 """The claims of the chapter table1_summary: the gap of the MNIST row at ``mini`` on runs re-made on another thread
-count (SB and LB, stored apart under ``drift/`` in the results folder).
+count (SB and LB, stored apart under ``drift/`` in the results folder), and on runs re-made on the fast path,
+bfloat16 autocast with channels-last (stored apart under ``bf16/``), with how far each run moved from its float32
+twin.
 
 The summary also shows the Table 1 effects and controls registered by the row chapters (table1_mnist,
 table1_cifar10, train_longer); the claims here are only its own. The direction of the gap is the paper's, fixed
@@ -9,19 +11,27 @@ before any run.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..claim import Claim
 from ..evidence import Runs, Stores
-from ..measures import Measure, Samples, Welch
+from ..measures import Measure, Paired, Samples, Welch
 from ..verdicts import Interval
-from .common import ABOVE
+from .common import ABOVE, REPORT
 
-__all__ = ["CLAIMS", "DRIFT", "InSubfolder"]
+__all__ = ["BF16", "CLAIMS", "DRIFT", "InSubfolder", "fast_path"]
 
 F1, CHAPTER = "mnist-f1", "table1_summary"
 DRIFT = "drift"
 """The sub-folder of the results folder that holds runs re-made on two CPU threads instead of one."""
+BF16 = "bf16"
+"""The sub-folder of the results folder that holds runs re-made in bfloat16 with channels-last."""
+
+
+def fast_path(column: str) -> Runs:
+    """Column ``column`` of the MNIST row as the fast path runs it: bfloat16 autocast, channels-last."""
+    runs = Runs.column(F1, column, f"{column} (bf16)", precision="bf16", channels_last=True)
+    return replace(runs, precision="bf16")
 
 
 @dataclass(frozen=True)
@@ -31,6 +41,8 @@ class InSubfolder:
 
     measure: Measure
     name: str
+    keep: bool = False
+    """Whether the results folders themselves are read too (to compare runs there with runs stored apart)."""
 
     @property
     def unit(self) -> str:
@@ -41,7 +53,8 @@ class InSubfolder:
         return f"{self.measure.describe()}, runs under {self.name}/"
 
     def samples(self, stores: Stores, profile: str) -> Samples:
-        return self.measure.samples(Stores([folder / self.name for folder in stores.folders]), profile)
+        apart = [folder / self.name for folder in stores.folders]
+        return self.measure.samples(Stores([*stores.folders, *apart] if self.keep else apart), profile)
 
     def interval(self, samples: Samples, confidence: float) -> Interval | None:
         return self.measure.interval(samples, confidence)
@@ -54,5 +67,17 @@ CLAIMS: tuple[Claim, ...] = (
     Claim(
         "f1_mini_gap_two_threads", CHAPTER, "mini", "F1 at mini, SB and LB re-run on two CPU threads: the gap, SB − LB",
         InSubfolder(Welch(Runs.column(F1, "SB"), Runs.column(F1, "LB")), DRIFT), ABOVE,
+    ),
+    Claim(
+        "f1_mini_gap_bf16", CHAPTER, "mini", "F1 at mini, SB and LB re-run in bfloat16 with channels-last: the gap, SB − LB",
+        InSubfolder(Welch(fast_path("SB"), fast_path("LB")), BF16), ABOVE,
+    ),
+    *(
+        Claim(
+            f"f1_mini_bf16_moves_{column.lower()}", CHAPTER, "mini",
+            f"F1 at mini, {column} in bfloat16 with channels-last − in float32, seed by seed",
+            InSubfolder(Paired(fast_path(column), Runs.column(F1, column)), BF16, keep=True), REPORT,
+        )
+        for column in ("SB", "LB")
     ),
 )  # fmt: skip
