@@ -19,7 +19,7 @@ import numpy as np
 from gapbook.train import RunResult
 
 from .evidence import Metric, Runs, Stores
-from .measures import Paired, Samples, drop_one
+from .measures import Samples, drop_one, mean_of
 from .verdicts import Interval
 
 __all__ = ["Within", "accuracy_at_epoch", "accuracy_at_update", "distance_at_update", "distance_growth"]
@@ -102,7 +102,7 @@ class Within:
         return (tuple(later[seed] - earlier[seed] for seed in sorted(later.keys() & earlier.keys())),)
 
     def interval(self, samples: Samples, confidence: float) -> Interval | None:
-        return Paired(self.runs, self.runs, unit=self.unit).interval(samples, confidence)
+        return mean_of(samples[0], confidence, self.unit, "paired t")
 
     def leave_one_out(self, samples: Samples) -> Iterator[Samples]:
         return drop_one(samples)

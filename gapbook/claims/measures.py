@@ -24,7 +24,7 @@ from gapbook.stats import welch_interval
 from .evidence import Metric, Runs, Stores, final_accuracy
 from .verdicts import Interval
 
-__all__ = ["Measure", "Paired", "Samples", "Welch", "drop_one"]
+__all__ = ["Measure", "Paired", "Samples", "Welch", "drop_one", "mean_of", "welch_of"]
 
 Samples = tuple[tuple[float, ...], ...]
 """A measure's samples: one tuple of per-seed values for each side it compares."""
@@ -58,6 +58,25 @@ def drop_one(samples: Samples, least: int = 2) -> Iterator[Samples]:
             yield samples[:side] + (kept,) + samples[side + 1 :]
 
 
+def welch_of(samples: Samples, confidence: float, unit: str, method: str = "Welch") -> Interval | None:
+    """Welch's interval of the mean of the first side of ``samples`` minus that of the second; ``None`` with fewer
+    than two values on a side."""
+    a, b = samples
+    if len(a) < 2 or len(b) < 2:
+        return None
+    d = welch_interval(a, b, confidence)
+    return Interval(d.estimate, d.low, d.high, (len(a), len(b)), confidence, method, unit)
+
+
+def mean_of(values: tuple[float, ...], confidence: float, unit: str, method: str = "one-sample t") -> Interval | None:
+    """The t interval of the mean of ``values`` (e.g. per-seed differences); ``None`` with fewer than two."""
+    if len(values) < 2:
+        return None
+    mean, n = statistics.fmean(values), len(values)
+    half = float(student_t.ppf(0.5 + confidence / 2, n - 1)) * statistics.stdev(values) / math.sqrt(n)
+    return Interval(mean, mean - half, mean + half, (n,), confidence, method, unit)
+
+
 @dataclass(frozen=True)
 class Welch:
     """``metric`` of experiment ``a`` minus that of ``b``: the difference of their means over seeds, with Welch's
@@ -76,11 +95,7 @@ class Welch:
         return tuple(tuple(stores.values(side, profile, self.metric).values()) for side in (self.a, self.b))
 
     def interval(self, samples: Samples, confidence: float) -> Interval | None:
-        a, b = samples
-        if len(a) < 2 or len(b) < 2:
-            return None
-        d = welch_interval(a, b, confidence)
-        return Interval(d.estimate, d.low, d.high, (len(a), len(b)), confidence, "Welch", self.unit)
+        return welch_of(samples, confidence, self.unit)
 
     def leave_one_out(self, samples: Samples) -> Iterator[Samples]:
         return drop_one(samples)
@@ -106,12 +121,7 @@ class Paired:
         return (tuple(a[seed] - b[seed] for seed in sorted(a.keys() & b.keys())),)
 
     def interval(self, samples: Samples, confidence: float) -> Interval | None:
-        (differences,) = samples
-        if len(differences) < 2:
-            return None
-        mean, n = statistics.fmean(differences), len(differences)
-        half = float(student_t.ppf(0.5 + confidence / 2, n - 1)) * statistics.stdev(differences) / math.sqrt(n)
-        return Interval(mean, mean - half, mean + half, (n,), confidence, "paired t", self.unit)
+        return mean_of(samples[0], confidence, self.unit, "paired t")
 
     def leave_one_out(self, samples: Samples) -> Iterator[Samples]:
         return drop_one(samples)

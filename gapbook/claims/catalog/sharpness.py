@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from gapbook.experiments.minima import MinimaStore, MinimumMeasurement
-from gapbook.stats import welch_interval
 
 from ..claim import Claim
 from ..evidence import Runs, Stores
-from ..measures import Samples, drop_one
+from ..measures import Samples, drop_one, welch_of
 from ..verdicts import Expect, Interval
 from .common import ABOVE, BELOW, REPORT
 
@@ -62,11 +61,7 @@ class MinimaWelch:
         return tuple(sides)
 
     def interval(self, samples: Samples, confidence: float) -> Interval | None:
-        a, b = samples
-        if len(a) < 2 or len(b) < 2:
-            return None
-        d = welch_interval(a, b, confidence, unit=self.unit)
-        return Interval(d.estimate, d.low, d.high, (len(a), len(b)), confidence, "Welch", self.unit)
+        return welch_of(samples, confidence, self.unit)
 
     def leave_one_out(self, samples: Samples) -> Iterator[Samples]:
         return drop_one(samples)

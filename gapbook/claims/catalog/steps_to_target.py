@@ -21,12 +21,11 @@ from pathlib import Path
 from typing import Literal
 
 from gapbook.experiments.steps import STEPS_FOLDER, scaling_slope, steps_config, updates_to_target
-from gapbook.stats import welch_interval
 from gapbook.train import RunResult
 
 from ..claim import Claim
 from ..evidence import Metric, Runs, Stores
-from ..measures import Samples, drop_one
+from ..measures import Samples, drop_one, welch_of
 from ..verdicts import Expect, Interval
 from .common import REPORT
 
@@ -142,12 +141,9 @@ class StepsSpeedup:
         return tuple(tuple(sweep.values(point(*side), profile, metric).values()) for side in (self.a, self.b))
 
     def interval(self, samples: Samples, confidence: float) -> Interval | None:
-        a, b = samples
-        if len(a) < 2 or len(b) < 2 or not _finite(samples):
+        if not _finite(samples):
             return None
-        d = welch_interval([math.log2(v) for v in a], [math.log2(v) for v in b], confidence, unit="")
-        ends = float(d.estimate), float(d.low), float(d.high)
-        return Interval(*ends, (len(a), len(b)), confidence, "Welch", self.unit)
+        return welch_of(tuple(tuple(math.log2(v) for v in side) for side in samples), confidence, self.unit)
 
     def leave_one_out(self, samples: Samples) -> Iterator[Samples]:
         return drop_one(samples)

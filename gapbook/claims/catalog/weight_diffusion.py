@@ -20,12 +20,10 @@ the matched large batch at ``full``. The rest is reported with its verdict, clai
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import t as student_t
 
 from gapbook.fits import compare_fits, fit_log_power
 from gapbook.stats import welch_interval
@@ -34,7 +32,7 @@ from gapbook.train.results import EpochMetrics
 
 from ..claim import Claim
 from ..evidence import Runs, Stores
-from ..measures import Samples, Welch, drop_one
+from ..measures import Samples, Welch, drop_one, mean_of, welch_of
 from ..verdicts import Expect, Interval
 from .common import ABOVE, BELOW, REPORT
 
@@ -114,14 +112,6 @@ def _after_drop_accuracy(result: RunResult) -> float | None:
     return None if after is None else 100 * after.test_acc
 
 
-def _t_interval(values: tuple[float, ...], confidence: float, unit: str) -> Interval | None:
-    if len(values) < 2:
-        return None
-    mean, n = statistics.fmean(values), len(values)
-    half = float(student_t.ppf(0.5 + confidence / 2, n - 1)) * statistics.stdev(values) / math.sqrt(n)
-    return Interval(mean, mean - half, mean + half, (n,), confidence, "one-sample t", unit)
-
-
 @dataclass(frozen=True)
 class Between:
     """``statistic(run, t)`` of experiment ``a`` against ``b``, ``t`` the last update that every run of both logged
@@ -154,8 +144,7 @@ class Between:
         if len(a) < 2 or len(b) < 2:
             return None
         if not self.relative:
-            d = welch_interval(a, b, confidence, unit="")
-            return Interval(d.estimate, d.low, d.high, (len(a), len(b)), confidence, "Welch", "")
+            return welch_of(samples, confidence, "")
         d = welch_interval(np.log(a), np.log(b), confidence, unit="")
         low, mean, high = (100 * (math.exp(v) - 1) for v in (d.low, d.estimate, d.high))
         return Interval(mean, low, high, (len(a), len(b)), confidence, "Welch on logs", "%")
@@ -181,8 +170,7 @@ class WithinRuns:
         return (tuple(self.statistic(result) for result in stores.runs(self.runs, profile)),)
 
     def interval(self, samples: Samples, confidence: float) -> Interval | None:
-        (values,) = samples
-        return _t_interval(values, confidence, self.unit)
+        return mean_of(samples[0], confidence, self.unit)
 
     def leave_one_out(self, samples: Samples) -> Iterator[Samples]:
         return drop_one(samples)
