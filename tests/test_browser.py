@@ -373,7 +373,7 @@ def public_names() -> list[str]:
     import importlib
 
     modules = ["gapbook", "gapbook.train", "gapbook.train.timing", "gapbook.models", "gapbook.data", "gapbook.book",
-               "gapbook.stats", "gapbook.sharpness", "gapbook.support"]  # fmt: skip
+               "gapbook.stats", "gapbook.sharpness", "gapbook.support", "gapbook.claims"]  # fmt: skip
     names = []
     for module_name in modules:
         module = importlib.import_module(module_name)

@@ -65,6 +65,13 @@ def test_expectations(expect: Expect, low: float, high: float, holds: bool | Non
     assert expect.holds(interval(low, high)) is holds
 
 
+def test_an_expectation_in_brief_says_what_and_when() -> None:
+    assert Expect("above").brief() == "> 0, before"
+    assert Expect("band", band=(-1.25, -0.75), fixed="after").brief() == "in [−1.25, −0.75], after"
+    assert Expect("equivalent", margin=0.5).brief() == "within ±0.5, before"
+    assert Expect("report").brief() == "—"
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

@@ -9,7 +9,7 @@ folder of extra runs would change.
 
 from .claim import Claim, Verdict, evaluate
 from .evidence import Metric, Runs, Stores, final_accuracy, phase_end
-from .measures import Measure, Paired, Samples, Welch, drop_one
+from .measures import Measure, Paired, Samples, Welch, drop_one, mean_of, welch_of
 from .registry import CLAIMS, Change, changes, claim, claims_of, evaluate_all
 from .verdicts import NOT_SHOWN, SHOWN_ABOVE, SHOWN_BELOW, Expect, Interval, equivalent_words, signed, status_of
 
@@ -38,7 +38,9 @@ __all__ = [
     "evaluate",
     "evaluate_all",
     "final_accuracy",
+    "mean_of",
     "phase_end",
     "signed",
     "status_of",
+    "welch_of",
 ]

@@ -10,18 +10,22 @@ from .registry import Change
 __all__ = ["changes_markdown", "verdicts_markdown"]
 
 
-def _holds(verdict: Verdict) -> str:
-    if verdict.claim.expect.kind == "report":
-        return "reported"
+def _claimed(verdict: Verdict) -> str:
+    """What the claim expects, when that was fixed, and whether it holds, e.g. "> 0, before: holds"; "—" for a
+    report."""
+    expect = verdict.claim.expect
+    if expect.kind == "report":
+        return "—"
     if verdict.holds is None:
-        return "no interval"
-    return "holds" if verdict.holds else "**fails**"
+        return f"{expect.brief()}: no interval"
+    return f"{expect.brief()}: {'holds' if verdict.holds else '**fails**'}"
 
 
 def _fragility(verdict: Verdict) -> str:
+    """How many leave-one-seed-out variants change the verdict, of how many, e.g. "2/10"."""
     if not verdict.loo_total:
         return "—"
-    return f"{verdict.loo_changes} of {verdict.loo_total}"
+    return f"{verdict.loo_changes}/{verdict.loo_total}"
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -32,7 +36,8 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def verdicts_markdown(verdicts: Sequence[Verdict]) -> str:
     """One row per claim: what it says, the estimate with its 95% interval, the verdict, the runs, what the claim
-    expects (and when that was fixed), whether it holds, and how many leave-one-seed-out variants change it."""
+    expects of its interval, whether that was fixed before or after seeing the data (:meth:`Expect.brief`) and
+    whether it holds ("—" for a report), and how many leave-one-seed-out variants change it, of how many."""
     rows = [
         [
             f"`{v.claim.key}`",
@@ -40,13 +45,12 @@ def verdicts_markdown(verdicts: Sequence[Verdict]) -> str:
             v.text,
             v.status,
             v.n_text.removeprefix("n = "),
-            v.claim.expect.words(v.interval.unit if v.interval else ""),
-            _holds(v),
+            _claimed(v),
             _fragility(v),
         ]
         for v in verdicts
     ]
-    return _table(["Claim", "Says", "Estimate [95%]", "Verdict", "Runs", "Expects", "Holds", "Fragile"], rows)
+    return _table(["Claim", "Says", "Estimate [95%]", "Verdict", "Runs", "Claimed, fixed: holds", "Fragile"], rows)
 
 
 def changes_markdown(found: Sequence[Change]) -> str:

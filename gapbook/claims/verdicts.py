@@ -118,6 +118,21 @@ class Expect:
             return -self.margin < interval.low and interval.high < self.margin
         return None
 
+    def brief(self) -> str:
+        """What is expected, in a few characters for a table: "> 0, before", "in [−1.25, −0.75], after", "—"."""
+        if self.kind == "above":
+            what = f"> {self.threshold:g}"
+        elif self.kind == "below":
+            what = f"< {self.threshold:g}"
+        elif self.kind == "band":
+            assert self.band is not None
+            what = f"in [{self.band[0]:g}, {self.band[1]:g}]"
+        elif self.kind == "equivalent":
+            what = f"within ±{self.margin:g}"
+        else:
+            return "—"
+        return f"{what}, {self.fixed}".replace("-", "−")
+
     def words(self, unit: str) -> str:
         """What is expected, in words, e.g. "the 95% interval lies above 0 (fixed before seeing the data)"."""
         suffix = f" {unit}" if unit else ""
