@@ -19,18 +19,20 @@ from ..measures import Measure, Paired, Samples, Welch
 from ..verdicts import Interval
 from .common import ABOVE, REPORT
 
-__all__ = ["BF16", "CLAIMS", "DRIFT", "InSubfolder", "fast_path"]
+__all__ = ["BF16", "CLAIMS", "DRIFT", "FAST_ROWS", "InSubfolder", "fast_path"]
 
 F1, CHAPTER = "mnist-f1", "table1_summary"
 DRIFT = "drift"
 """The sub-folder of the results folder that holds runs re-made on two CPU threads instead of one."""
 BF16 = "bf16"
 """The sub-folder of the results folder that holds runs re-made in bfloat16 with channels-last."""
+FAST_ROWS = {"f1": F1, "c1": "cifar10-c1"}
+"""The rows whose SB and LB were re-made on the fast path, by the prefix of their claims' keys."""
 
 
-def fast_path(column: str) -> Runs:
-    """Column ``column`` of the MNIST row as the fast path runs it: bfloat16 autocast, channels-last."""
-    runs = Runs.column(F1, column, f"{column} (bf16)", precision="bf16", channels_last=True)
+def fast_path(column: str, row: str = F1) -> Runs:
+    """Column ``column`` of Table 1 row ``row`` as the fast path runs it: bfloat16 autocast, channels-last."""
+    runs = Runs.column(row, column, f"{column} (bf16)", precision="bf16", channels_last=True)
     return replace(runs, precision="bf16")
 
 
@@ -68,16 +70,21 @@ CLAIMS: tuple[Claim, ...] = (
         "f1_mini_gap_two_threads", CHAPTER, "mini", "F1 at mini, SB and LB re-run on two CPU threads: the gap, SB − LB",
         InSubfolder(Welch(Runs.column(F1, "SB"), Runs.column(F1, "LB")), DRIFT), ABOVE,
     ),
-    Claim(
-        "f1_mini_gap_bf16", CHAPTER, "mini", "F1 at mini, SB and LB re-run in bfloat16 with channels-last: the gap, SB − LB",
-        InSubfolder(Welch(fast_path("SB"), fast_path("LB")), BF16), ABOVE,
+    *(
+        Claim(
+            f"{name}_mini_gap_bf16", CHAPTER, "mini",
+            f"{name.upper()} at mini, SB and LB re-run in bfloat16 with channels-last: the gap, SB − LB",
+            InSubfolder(Welch(fast_path("SB", row), fast_path("LB", row)), BF16), ABOVE,
+        )
+        for name, row in FAST_ROWS.items()
     ),
     *(
         Claim(
-            f"f1_mini_bf16_moves_{column.lower()}", CHAPTER, "mini",
-            f"F1 at mini, {column} in bfloat16 with channels-last − in float32, seed by seed",
-            InSubfolder(Paired(fast_path(column), Runs.column(F1, column)), BF16, keep=True), REPORT,
+            f"{name}_mini_bf16_moves_{column.lower()}", CHAPTER, "mini",
+            f"{name.upper()} at mini, {column} in bfloat16 with channels-last − in float32, seed by seed",
+            InSubfolder(Paired(fast_path(column, row), Runs.column(row, column)), BF16, keep=True), REPORT,
         )
+        for name, row in FAST_ROWS.items()
         for column in ("SB", "LB")
     ),
 )  # fmt: skip
