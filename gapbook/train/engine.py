@@ -151,8 +151,8 @@ def _deterministic(enabled: bool) -> Iterator[None]:
     """Use deterministic algorithms while training (on the CPU), then restore.
 
     Without filling new tensors with NaN, which deterministic mode also does by default: that guards code reading
-    memory it never wrote, which the engine's kernels do not, and it costs a write pass over every allocation (a
-    sixth of a bfloat16 channels-last C1 step on one CPU thread, measured in ``benchmarks/fast_path.py``).
+    memory it never wrote, which the engine's kernels do not, and it costs a write pass over every allocation
+    (1 to 4% of a bfloat16 channels-last step of F1 or C1 on one CPU thread; ``benchmarks/README.md``).
     """
     previous = torch.are_deterministic_algorithms_enabled()
     warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
