@@ -152,7 +152,7 @@ def _deterministic(enabled: bool) -> Iterator[None]:
 
     Without filling new tensors with NaN, which deterministic mode also does by default: that guards code reading
     memory it never wrote, which the engine's kernels do not, and it costs a write pass over every allocation
-    (1 to 4% of a bfloat16 channels-last step of F1 or C1 on one CPU thread; ``benchmarks/README.md``).
+    (1 to 3% of a bfloat16 channels-last step of F1 or C1 on one CPU thread; ``benchmarks/README.md``).
     """
     previous = torch.are_deterministic_algorithms_enabled()
     warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
