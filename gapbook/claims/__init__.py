@@ -8,8 +8,8 @@ folder of extra runs would change.
 """
 
 from .claim import Claim, Verdict, evaluate
-from .evidence import Metric, Runs, Stores, final_accuracy, phase_end
-from .measures import Measure, Paired, Samples, Welch, drop_one, mean_of, welch_of
+from .evidence import Runs, Stores, final_accuracy, phase_end
+from .measures import Measure, Paired, Welch, drop_one, mean_of, welch_of
 from .registry import CLAIMS, Change, changes, claim, claims_of, evaluate_all
 from .verdicts import NOT_SHOWN, SHOWN_ABOVE, SHOWN_BELOW, Expect, Interval, equivalent_words, signed, status_of
 
@@ -23,10 +23,8 @@ __all__ = [
     "Expect",
     "Interval",
     "Measure",
-    "Metric",
     "Paired",
     "Runs",
-    "Samples",
     "Stores",
     "Verdict",
     "Welch",
