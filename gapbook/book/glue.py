@@ -39,6 +39,7 @@ def glue_verdict(verdict: Verdict, key: str | None = None) -> None:
     """
     key = key or verdict.claim.key
     interval = verdict.interval
-    parts = ["missing"] * 3 if interval is None else [signed(v) for v in (interval.estimate, interval.low, interval.high)]
+    ends = () if interval is None else (interval.estimate, interval.low, interval.high)
+    parts = [signed(value) for value in ends] or ["missing"] * 3
     for suffix, text in zip(VERDICT_FIELDS, (verdict.text, *parts, verdict.status, verdict.n_text, verdict.sentence)):
         glue_text(key + suffix, text)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .evidence import Stores
-from .measures import Measure
+from .measures import Measure, Samples
 from .verdicts import NOT_SHOWN, Expect, Interval, equivalent_words, signed, status_of
 
 __all__ = ["Claim", "Verdict", "evaluate"]
@@ -30,7 +30,9 @@ class Claim:
 
     def __post_init__(self) -> None:
         if not self.key.replace("_", "").replace("-", "").isalnum():
-            raise ValueError(f"a claim's key holds letters, digits, '-' and '_' only (it names glued values), got {self.key!r}")
+            raise ValueError(
+                f"a claim's key holds letters, digits, '-' and '_' only (it names glued values), got {self.key!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ class Verdict:
         )
 
 
-def _judge(claim: Claim, samples: tuple[tuple[float, ...], ...]) -> tuple[Interval | None, Interval | None, str, bool | None]:
+def _judge(claim: Claim, samples: Samples) -> tuple[Interval | None, Interval | None, str, bool | None]:
     """The 95% interval, the 90% equivalence interval, the status and whether the claim holds on ``samples``."""
     interval = claim.measure.interval(samples, 0.95)
     if interval is None:

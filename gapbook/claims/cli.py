@@ -46,7 +46,7 @@ def run_claims(args: argparse.Namespace) -> int:
         return 2
     for folder, what in ((args.results_dir, "--results-dir"), (args.add_seeds, "--add-seeds")):
         if folder is not None and not Path(folder).is_dir():
-            print(f"gapbook claims: error: {what} {folder!r} is not a folder; give a results store such as book/results")
+            print(f"gapbook claims: error: {what} {folder!r} is not a folder; give a results store, e.g. book/results")
             return 2
     stores = Stores([args.results_dir])
     if args.add_seeds is None:
