@@ -132,19 +132,3 @@ class Expect:
         else:
             return "—"
         return f"{what}, {self.fixed}".replace("-", "−")
-
-    def words(self, unit: str) -> str:
-        """What is expected, in words, e.g. "the 95% interval lies above 0 (fixed before seeing the data)"."""
-        suffix = f" {unit}" if unit else ""
-        if self.kind == "above":
-            what = f"the 95% interval lies above {self.threshold:g}{suffix}"
-        elif self.kind == "below":
-            what = f"the 95% interval lies below {self.threshold:g}{suffix}"
-        elif self.kind == "band":
-            assert self.band is not None
-            what = f"the 95% interval lies inside [{self.band[0]:g}, {self.band[1]:g}]{suffix}"
-        elif self.kind == "equivalent":
-            what = f"the 90% interval lies inside ±{self.margin:g}{suffix} (two one-sided tests at 5%)"
-        else:
-            return "reported, not claimed"
-        return f"{what} (fixed {self.fixed} seeing the data)"
