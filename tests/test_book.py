@@ -71,14 +71,27 @@ def png_width(data: str) -> int:
     return int.from_bytes(base64.b64decode(data[:64])[16:20], "big")
 
 
-@pytest.mark.parametrize("path", notebooks(), ids=lambda p: p.stem)
-def test_figures_fit_the_text_column(path: Path) -> None:
-    """A figure wider than the 688 px text column is shrunk to fit, and its text with it: figures are drawn at most
-    7 inches wide at 100 dpi (text of 10 pt stays about 10 px or more on the page)."""
+def figures(path: Path) -> list[tuple[int, int]]:
+    """Each PNG a chapter shows: (its width in pixels, the width it is displayed at, from the output's metadata,
+    else its pixels)."""
     cells = json.loads(path.read_text())["cells"]
-    widths = [png_width(output["data"]["image/png"]) for cell in cells if cell["cell_type"] == "code"
-              for output in cell["outputs"] if "image/png" in output.get("data", {})]  # fmt: skip
-    assert [width for width in widths if width > 720] == [], f"{path.name}: figures wider than the text column"
+    found = []
+    for output in (output for cell in cells if cell["cell_type"] == "code" for output in cell["outputs"]):
+        if "image/png" in output.get("data", {}):
+            pixels = png_width(output["data"]["image/png"])
+            shown = output.get("metadata", {}).get("image/png", {}).get("width", pixels)
+            found.append((pixels, int(shown)))
+    return found
+
+
+@pytest.mark.parametrize("path", notebooks(), ids=lambda p: p.stem)
+def test_figures_fit_the_text_column_at_twice_their_pixels(path: Path) -> None:
+    """A figure wider than the 688 px text column is shrunk to fit, and its text with it: figures are displayed at
+    most 7 inches wide at 100 dpi (text of 10 pt stays about 10 px or more on the page), and stored with at least
+    1.5 times the pixels of that width, so that they stay sharp on a dense screen."""
+    shown = figures(path)
+    assert [width for _, width in shown if width > 720] == [], f"{path.name}: figures wider than the text column"
+    assert [(pixels, width) for pixels, width in shown if pixels < 1.5 * width] == [], f"{path.name}: 1x figures"
 
 
 @pytest.mark.parametrize("path", notebooks(), ids=lambda p: p.stem)

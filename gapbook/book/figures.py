@@ -18,8 +18,9 @@ from gapbook.experiments import COLUMN_KEYS
 from gapbook.train import RunResult
 
 from .curves import distance_curve, error_percent, metric_curve, plot_curve
+from .style import FIGURE_SIZE
 
-__all__ = ["COLUMN_COLORS", "ROW_QUANTITIES", "plain_log_ticks", "plot_longer_sb", "plot_row"]
+__all__ = ["COLUMN_COLORS", "ROW_QUANTITIES", "plain_log_ticks", "plot_finals", "plot_longer_sb", "plot_row"]
 
 COLUMN_COLORS: dict[str, str] = {"SB": "C0", "LB": "C3", "+LR": "C4", "+GBN": "C1", "+RA": "C2"}
 """The colour of each column in the book's figures."""
@@ -42,7 +43,7 @@ def plot_row(runs: Mapping[str, Sequence[RunResult]], title: str, quantity: str 
         raise ValueError(f"unknown column(s) {unknown}; the columns are {', '.join(COLUMN_KEYS)}")
     if quantity not in ROW_QUANTITIES:
         raise ValueError(f"unknown quantity {quantity!r}; choose one of {', '.join(ROW_QUANTITIES)}")
-    figure = Figure(figsize=(7, 4), layout="constrained")
+    figure = Figure(figsize=FIGURE_SIZE, layout="constrained")
     ax = figure.subplots()
     for key in (key for key in COLUMN_KEYS if key in runs):
         results, style = runs[key], {"label": key, "color": COLUMN_COLORS[key]}
@@ -61,6 +62,40 @@ def plot_row(runs: Mapping[str, Sequence[RunResult]], title: str, quantity: str 
     return figure
 
 
+def plot_finals(
+    runs: Mapping[str, Sequence[RunResult]], title: str, paper: Mapping[str, float] | None = None
+) -> Figure:
+    """The final test error (%) of each column's runs: every seed a dot, their mean a bar, and, where ``paper``
+    maps a column to the paper's accuracy (%), the paper's error marked beside it; a column without a run is
+    labelled "no run"."""
+    unknown = sorted(set(runs) - set(COLUMN_KEYS))
+    if unknown:
+        raise ValueError(f"unknown column(s) {unknown}; the columns are {', '.join(COLUMN_KEYS)}")
+    figure = Figure(figsize=FIGURE_SIZE, layout="constrained")
+    ax = figure.subplots()
+    keys = [key for key in COLUMN_KEYS if key in runs or (paper and key in paper)]
+    for x, key in enumerate(keys):
+        errors = [100 * (1 - result.final_test_acc) for result in runs.get(key, ())]
+        color = COLUMN_COLORS[key]
+        if errors:
+            spread = np.linspace(-0.12, 0.12, len(errors)) if len(errors) > 1 else np.zeros(1)
+            ax.plot(x + spread, errors, "o", color=color, alpha=0.6, ms=6)
+            ax.plot([x - 0.25, x + 0.25], [np.mean(errors)] * 2, color=color, lw=3)
+        else:
+            ax.text(x, 0.5, "no run", transform=ax.get_xaxis_transform(), ha="center", color="0.4")
+        if paper and key in paper:
+            ax.plot([x + 0.36], [100 - paper[key]], marker="D", color="black", ms=6, ls="none",
+                    label="the paper's value" if x == keys.index(next(k for k in keys if k in paper)) else None)
+    ax.set_xticks(range(len(keys)), keys)
+    ax.set_xlim(-0.6, len(keys) - 0.4)
+    ax.set_ylabel("final test error (%)")
+    ax.grid(axis="x", visible=False)
+    ax.set_title(title)
+    if paper:
+        ax.legend(loc="best")
+    return figure
+
+
 def plot_longer_sb(
     longer: Mapping[int, Sequence[RunResult]], adapted: Sequence[RunResult], sb_epochs: float
 ) -> Figure:
@@ -68,7 +103,7 @@ def plot_longer_sb(
     :func:`~gapbook.experiments.stored_longer_sb` gives them; every seed a dot, mean ± std joined) against SB's
     epochs (``sb_epochs`` times the factor, log-2 axis), beside +RA's runs ``adapted`` as a band of mean ± std.
     Factors without a run are named in a corner, so that a missing control shows as missing."""
-    figure = Figure(figsize=(7, 4), layout="constrained")
+    figure = Figure(figsize=FIGURE_SIZE, layout="constrained")
     ax = figure.subplots()
     color = COLUMN_COLORS["SB"]
     stored = sorted(factor for factor, runs in longer.items() if runs)

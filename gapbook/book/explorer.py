@@ -1,0 +1,110 @@
+"""An explorer over a row's stored runs: pick the columns, the seeds, the quantity and the axis scale.
+
+In a running notebook it is a small ipywidgets panel whose figure redraws as the controls change. In the rendered
+book, which runs no code, the same output carries a static PNG of the explorer's first view (the book prefers the
+image to the widget), so a reader of the page sees the figure and a reader of the notebook gets the controls.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from gapbook.experiments import COLUMN_KEYS
+from gapbook.train import RunResult
+
+from .figures import ROW_QUANTITIES, plot_row
+
+__all__ = ["RunsExplorer"]
+
+SCALES: tuple[str, ...] = ("linear", "log")
+
+
+class RunsExplorer:
+    """The runs of one row (``runs`` maps column keys to their runs, e.g. from
+    :func:`~gapbook.experiments.row_runs`) under a title; display it to explore them."""
+
+    def __init__(self, runs: Mapping[str, Sequence[RunResult]], title: str) -> None:
+        unknown = sorted(set(runs) - set(COLUMN_KEYS))
+        if unknown:
+            raise ValueError(f"unknown column(s) {unknown}; the columns are {', '.join(COLUMN_KEYS)}")
+        self.runs = {key: list(runs[key]) for key in COLUMN_KEYS if runs.get(key)}
+        if not self.runs:
+            raise ValueError("no stored run to explore: train or fetch a row's runs first")
+        self.title = title
+        self.seeds = sorted({result.seed for results in self.runs.values() for result in results})
+
+    def figure(
+        self,
+        columns: Sequence[str] | None = None,
+        seeds: Sequence[int] | None = None,
+        quantity: str = "test_error",
+        scale: str = "log",
+    ) -> Figure:
+        """The chosen columns (all by default), restricted to the chosen seeds (all by default), one quantity of
+        :data:`~gapbook.book.ROW_QUANTITIES` against updates, its y axis on a ``linear`` or ``log`` scale."""
+        if scale not in SCALES:
+            raise ValueError(f"scale must be one of {', '.join(SCALES)}, got {scale!r}")
+        if quantity not in ROW_QUANTITIES:
+            raise ValueError(f"unknown quantity {quantity!r}; choose one of {', '.join(ROW_QUANTITIES)}")
+        columns = list(self.runs) if columns is None else list(columns)
+        seeds = set(self.seeds if seeds is None else seeds)
+        chosen = {
+            key: kept
+            for key in columns
+            if key in self.runs and (kept := [r for r in self.runs[key] if r.seed in seeds])
+        }
+        if not chosen:
+            figure = Figure(layout="constrained")
+            figure.text(0.5, 0.5, "no run among the chosen columns and seeds", ha="center", va="center")
+            return figure
+        figure = plot_row(chosen, self.title, quantity)
+        figure.axes[0].set_yscale(scale)
+        return figure
+
+    def widget(self) -> Any:
+        """The controls and the figure they draw, as an ipywidgets panel (needs ``ipywidgets``, in the book's
+        extras)."""
+        import ipywidgets as widgets
+        from IPython.display import display
+
+        columns = widgets.SelectMultiple(options=list(self.runs), value=tuple(self.runs), description="columns")
+        seeds = widgets.SelectMultiple(options=self.seeds, value=tuple(self.seeds), description="seeds")
+        quantity = widgets.Dropdown(
+            options=[(label, key) for key, label in ROW_QUANTITIES.items()], value="test_error", description="y"
+        )
+        scale = widgets.ToggleButtons(options=SCALES, value="log", description="y axis")
+        output = widgets.Output()
+
+        def redraw(_: object = None) -> None:
+            with output:
+                output.clear_output(wait=True)
+                display(self.figure(columns.value, seeds.value, quantity.value, scale.value))
+
+        for control in (columns, seeds, quantity, scale):
+            control.observe(redraw, names="value")
+        redraw()
+        return widgets.VBox([widgets.HBox([columns, seeds]), widgets.HBox([quantity, scale]), output])
+
+    def png(self) -> tuple[bytes, dict[str, int]]:
+        """The first view as a PNG at twice its pixels, with the size to display it at."""
+        figure = self.figure()
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=2 * figure.dpi, bbox_inches="tight")
+        png = buffer.getvalue()
+        width, height = (int.from_bytes(png[offset : offset + 4], "big") // 2 for offset in (16, 20))  # IHDR
+        return png, {"width": width, "height": height}
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> tuple[dict, dict]:
+        """The widget where a front end can show one, and the first view as a PNG for a page that runs no code."""
+        png, size = self.png()
+        data: dict[str, Any] = {"image/png": png, "text/plain": f"RunsExplorer({self.title!r})"}
+        try:
+            data.update(self.widget()._repr_mimebundle_() or {})
+        except ImportError:  # no ipywidgets: the static view alone
+            pass
+        data["text/plain"] = f"RunsExplorer({self.title!r})"
+        return data, {"image/png": size}
