@@ -51,11 +51,17 @@ needs_chromium = pytest.mark.skipif(
 )
 
 
+def toc_chapters() -> list[str]:
+    """The root and every chapter named in _toc.yml (not their sections), without extension."""
+    return [TOC["root"]] + [chapter["file"] for part in TOC.get("parts", []) for chapter in part["chapters"]]
+
+
 def toc_files() -> list[str]:
-    """Every file named in _toc.yml, root first, without extension."""
+    """Every page named in _toc.yml, root first, chapters followed by their sections, without extension."""
     files = [TOC["root"]]
     for part in TOC.get("parts", []):
-        files += [chapter["file"] for chapter in part["chapters"]]
+        for chapter in part["chapters"]:
+            files += [chapter["file"], *(section["file"] for section in chapter.get("sections", []))]
     return files
 
 
@@ -240,7 +246,7 @@ def test_navigation_lists_every_chapter(open_page: object) -> None:
             .map(a => ({path: new URL(a.href).pathname.replace(/^\\//, ''), visible: a.checkVisibility()}))"""
     )
     visible = {link["path"] for link in links if link["visible"]}
-    missing = [name for name in toc_files() if f"{name}.html" not in visible]
+    missing = [name for name in toc_chapters() if f"{name}.html" not in visible]
     assert missing == [], f"the navigation does not show {missing}"
 
 
@@ -305,27 +311,42 @@ def expand_everything(page: object) -> None:
     )
 
 
-@needs_chromium
-@pytest.mark.parametrize("name", toc_files())
-def test_nothing_scrolls_sideways_at_a_1280px_window(name: str, browser: object, server: str) -> None:
+def open_at(browser: object, server: str, name: str, width: int, height: int) -> LoadedPage:
+    """Page ``name`` in a fresh context whose window is ``width`` x ``height``, with its math typeset and its images
+    loaded."""
     loaded = LoadedPage(browser)
+    loaded.context.close()
+    loaded.context = browser.new_context(viewport={"width": width, "height": height})
+    loaded.page = loaded.context.new_page()
+    loaded.page.goto(f"{server}{name}.html", wait_until="load")
+    wait_for_mathjax(loaded.page)
+    wait_for_images(loaded.page)
+    return loaded
+
+
+PHONE = (390, 844)
+DESKTOP = (1280, 900)
+# What may scroll sideways inside its own box on a phone: a wide table (with a shadow that says there is more) and
+# a display equation. Nothing may make the page itself scroll sideways, and at 1280 px nothing scrolls at all.
+BOXES_THAT_MAY_SCROLL_ON_A_PHONE = ".pst-scrollable-table-container, mjx-container[display='true']"
+
+
+@needs_chromium
+@pytest.mark.parametrize("width", [DESKTOP[0], PHONE[0]], ids=["1280px", "390px"])
+@pytest.mark.parametrize("name", toc_files())
+def test_nothing_scrolls_sideways(name: str, width: int, browser: object, server: str) -> None:
+    loaded = open_at(browser, server, name, width, DESKTOP[1] if width == DESKTOP[0] else PHONE[1])
     try:
-        loaded.context.close()
-        loaded.context = browser.new_context(viewport={"width": 1280, "height": 900})
-        loaded.page = loaded.context.new_page()
-        loaded.page.goto(f"{server}{name}.html", wait_until="load")
-        page = loaded.page
-        wait_for_mathjax(page)
-        wait_for_images(page)
-        expand_everything(page)
-        overflowing = page.evaluate(
-            """() => {
+        expand_everything(loaded.page)
+        overflowing = loaded.page.evaluate(
+            """(allowed) => {
                 const found = [];
                 const root = document.documentElement;
                 if (root.scrollWidth > root.clientWidth + 1) found.push(`the page (${root.scrollWidth}px)`);
                 for (const el of document.querySelectorAll('main *')) {
                     const overflow = getComputedStyle(el).overflowX;
                     if (!['auto', 'scroll'].includes(overflow) || el.clientWidth === 0) continue;
+                    if (allowed && el.matches(allowed)) continue;
                     if (el.scrollWidth > el.clientWidth + 1) {
                         const text = (el.innerText || '').trim().split('\\n')[0].slice(0, 60);
                         found.push(`${el.tagName.toLowerCase()}.${el.className} ` +
@@ -333,11 +354,65 @@ def test_nothing_scrolls_sideways_at_a_1280px_window(name: str, browser: object,
                     }
                 }
                 return found;
-            }"""
+            }""",
+            BOXES_THAT_MAY_SCROLL_ON_A_PHONE if width == PHONE[0] else "",
         )
     finally:
         loaded.close()
-    assert overflowing == [], f"{name}: scrolls sideways at 1280px: {overflowing}"
+    assert overflowing == [], f"{name}: scrolls sideways at {width}px: {overflowing}"
+
+
+MAX_PAGE_HEIGHT = 16_000
+FIRST_FIGURE_WITHIN = 1_800
+MIN_PIXEL_DENSITY = 1.5
+
+
+@needs_chromium
+@pytest.mark.parametrize("name", toc_files())
+def test_page_is_short_opens_with_a_figure_and_its_figures_are_sharp(name: str, browser: object, server: str) -> None:
+    """At a 1280 px window, as served (collapsed parts collapsed): the page is at most 16,000 px tall; a chapter
+    with figures shows its first within 1,800 px of the top; every figure holds at least 1.5 times the pixels of
+    the width it is displayed at (sharp on a dense screen, and on a phone, where it shrinks)."""
+    loaded = open_at(browser, server, name, *DESKTOP)
+    try:
+        measured = loaded.page.evaluate(
+            """() => ({
+                height: document.documentElement.scrollHeight,
+                figures: [...document.querySelectorAll('main article img')].map(img => {
+                    const box = img.getBoundingClientRect();
+                    return {src: img.src.split('/').pop(), top: box.top + window.scrollY, shown: box.width,
+                            pixels: img.naturalWidth};
+                }),
+            })"""
+        )
+    finally:
+        loaded.close()
+    assert measured["height"] <= MAX_PAGE_HEIGHT, f"{name}: {measured['height']}px tall"
+    figures = measured["figures"]
+    if is_notebook(name) and has_figures(name):
+        assert figures[0]["top"] <= FIRST_FIGURE_WITHIN, f"{name}: the first figure is {figures[0]['top']:.0f}px down"
+    blurry = [f["src"] for f in figures if f["shown"] and f["pixels"] < MIN_PIXEL_DENSITY * f["shown"]]
+    assert blurry == [], f"{name}: figures with fewer than {MIN_PIXEL_DENSITY}x the pixels they are shown at"
+
+
+@needs_chromium
+@pytest.mark.parametrize("window", [DESKTOP, PHONE], ids=["1280px", "390px"])
+def test_the_intro_first_screen_holds_a_figure(window: tuple[int, int], browser: object, server: str) -> None:
+    """On a desktop the whole figure is on the first screen; on a phone it starts there, in its upper part."""
+    loaded = open_at(browser, server, TOC["root"], *window)
+    try:
+        box = loaded.page.evaluate(
+            "() => { const img = document.querySelector('main article img');"
+            " return img && {top: img.getBoundingClientRect().top, bottom: img.getBoundingClientRect().bottom}; }"
+        )
+    finally:
+        loaded.close()
+    assert box is not None, "the intro has no figure"
+    width, height = window
+    if width == DESKTOP[0]:
+        assert box["bottom"] <= height, f"the intro's figure ends at {box['bottom']:.0f}px, below the first screen"
+    else:
+        assert box["top"] <= 0.8 * height, f"the intro's figure starts at {box['top']:.0f}px, below the first screen"
 
 
 def has_figures(name: str) -> bool:
