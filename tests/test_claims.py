@@ -230,3 +230,12 @@ def test_glued_numbers_follow_a_changed_stored_accuracy(tmp_path: Path) -> None:
     changed = evaluate(GAP, Stores([store]))
     assert changed.text != expected.text
     assert changed.text in after and expected.text not in after
+
+
+def test_an_experiment_read_in_any_precision_takes_seeds_run_on_the_fast_path(tmp_path: Path) -> None:
+    store = _copy_store(tmp_path, "f1-mnist-b128-*.json")
+    sb = _runs(store, "SB")
+    _write(sb[0], store / "mini", config={"seed": 99, "precision": "bf16"}, precision="bf16")
+    anywise = dataclasses.replace(Runs.column("mnist-f1", "SB"), precision=None)
+    assert [r.seed for r in Stores([store]).runs(anywise, "mini")] == [*(r.seed for r in sb), 99]
+    assert 99 not in [r.seed for r in _runs(store, "SB")]  # float32 only, by default

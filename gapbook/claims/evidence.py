@@ -38,14 +38,16 @@ def phase_end(result: RunResult) -> float | None:
 
 @dataclass(frozen=True)
 class Runs:
-    """One experiment: every stored run of ``build(profile)``'s config, whatever its seed, in ``precision``.
+    """One experiment: every stored run of ``build(profile)``'s config, whatever its seed, in ``precision``
+    (``None``: in whichever precision each seed was computed, for an experiment whose seeds were run apart, e.g.
+    one in float32 and more on the faster bfloat16 path; the chapter then says which seed is which).
 
     ``label`` names it in tables ("SB", "+LR (base 256)", "SB×16"). Use :meth:`column` and :meth:`longer_sb`.
     """
 
     label: str
     build: Callable[[str], TrainConfig] = field(compare=False)
-    precision: str = "fp32"
+    precision: str | None = "fp32"
 
     @classmethod
     def column(cls, row: str, column: str, label: str | None = None, **changes: object) -> Runs:
@@ -85,7 +87,7 @@ class Stores:
         by_seed: dict[int, RunResult] = {}
         for folder in self.folders:
             for result in self._by_experiment(folder, profile).get(key, []):
-                if result.precision == runs.precision:
+                if runs.precision is None or result.precision == runs.precision:
                     by_seed.setdefault(result.seed, result)
         return [by_seed[seed] for seed in sorted(by_seed)]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..claim import Claim
 from ..evidence import Runs
 from ..measures import Welch
@@ -17,6 +19,18 @@ REPORT = Expect("report")
 """A number the book reports with its verdict, claiming nothing."""
 
 
-def effect(key: str, chapter: str, row: str, profile: str, a: str, b: str, says: str, expect: Expect) -> Claim:
-    """Column ``a`` minus column ``b`` of Table 1 row ``row`` at ``profile``, on their final test accuracies."""
-    return Claim(key, chapter, profile, says, Welch(Runs.column(row, a), Runs.column(row, b)), expect)
+def effect(
+    key: str,
+    chapter: str,
+    row: str,
+    profile: str,
+    a: str,
+    b: str,
+    says: str,
+    expect: Expect,
+    a_precision: str | None = "fp32",
+) -> Claim:
+    """Column ``a`` minus column ``b`` of Table 1 row ``row`` at ``profile``, on their final test accuracies;
+    ``a_precision`` ``None`` reads ``a``'s seeds in whichever precision each was computed (:class:`Runs`)."""
+    first = replace(Runs.column(row, a), precision=a_precision)
+    return Claim(key, chapter, profile, says, Welch(first, Runs.column(row, b)), expect)

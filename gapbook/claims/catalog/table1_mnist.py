@@ -66,7 +66,9 @@ CLAIMS: tuple[Claim, ...] = (
     effect("f1_full_gap", CHAPTER, F1, "full", "SB", "LB", "F1 at full: the gap, SB − LB", ABOVE),
     effect("f1_full_lr", CHAPTER, F1, "full", "+LR", "LB", "F1 at full: square-root scaling, +LR − LB", REPORT),
     effect("f1_full_gbn", CHAPTER, F1, "full", "+GBN", "+LR", "F1 at full: Ghost BN, +GBN − +LR", REPORT),
-    effect("f1_full_ra", CHAPTER, F1, "full", "+RA", "SB", "F1 at full: regime adaptation, +RA − SB", REPORT),
+    effect("f1_full_ra", CHAPTER, F1, "full", "+RA", "SB",
+           "F1 at full: regime adaptation, +RA (float32 or bfloat16, as each seed was run) − SB", REPORT,
+           a_precision=None),
     Claim(
         "f1_full_lr_base256", CHAPTER, "full", "F1 at full: +LR with the authors' base batch 256 − +LR with base 128",
         Welch(Runs.column(F1, "+LR", "+LR (base 256)", base_batch_size=256), Runs.column(F1, "+LR")), REPORT,

@@ -91,5 +91,7 @@ CLAIMS: tuple[Claim, ...] = (
             "the phase's last quarter − between the two drops", ABOVE),  # fmt: skip
     _growth("f1_mini_growth_early", (DROP // 2 - DROP // 8, DROP // 2), (DROP, SECOND),
             f"the {DROP // 8} epochs before epoch {DROP // 2} − between the two drops", ABOVE_AFTER),  # fmt: skip
-    effect("f1_full_ra_vs_lb", CHAPTER, F1, "full", "+RA", "LB", "F1 at full: regime adaptation, +RA − LB", ABOVE),
+    effect("f1_full_ra_vs_lb", CHAPTER, F1, "full", "+RA", "LB",
+           "F1 at full: regime adaptation, +RA (float32 or bfloat16, as each seed was run) − LB", ABOVE,
+           a_precision=None),
 )
