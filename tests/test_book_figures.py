@@ -65,9 +65,10 @@ def test_a_forest_refuses_mixed_units_and_wrong_labels() -> None:
 
 
 def test_a_missing_interval_is_written_as_missing() -> None:
-    missing = dataclasses.replace(verdict("f1_mini_gap", 0.1, 0.4), interval=None)
+    missing = dataclasses.replace(verdict("f1_mini_gap", 0.1, 0.4), interval=None, status="too few runs")
     ax = plot_forest([missing]).axes[0]
     assert [text.get_text() for text in ax.texts] == ["missing"]
+    assert [tick.get_text() for tick in ax.child_axes[0].get_yticklabels()] == ["too few runs"]
 
 
 def _checked(n: int, rule: str = "sqrt") -> int:

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from gapbook.experiments import COLUMN_KEYS
 from gapbook.train import RunResult
 
-from .figures import ROW_QUANTITIES, plot_row
+from .figures import ROW_QUANTITIES, plain_log_ticks, plot_row
 
 __all__ = ["RunsExplorer"]
 
@@ -63,6 +63,8 @@ class RunsExplorer:
             return figure
         figure = plot_row(chosen, self.title, quantity)
         figure.axes[0].set_yscale(scale)
+        if scale == "log":
+            plain_log_ticks(figure.axes[0].yaxis)
         return figure
 
     def widget(self) -> Any:

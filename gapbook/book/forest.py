@@ -58,7 +58,7 @@ def plot_forest(
         ax.plot([interval.estimate], [y], "o", color=color, ms=7, zorder=3)
     ax.set_yticks(range(len(verdicts)), labels[::-1])
     ax.set_ylim(-0.6, len(verdicts) - 0.4)
-    words = [f"{v.status}, {v.n_text}" for v in verdicts]
+    words = [f"{v.status}, {v.n_text}" if v.interval is not None else v.status for v in verdicts]
     right = ax.secondary_yaxis("right")
     right.set_yticks(range(len(verdicts)), words[::-1])
     right.tick_params(length=0, labelsize=9.5)
