@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gapbook.book import COLUMN_COLORS, ROW_QUANTITIES, plot_longer_sb, plot_row
+from gapbook.book import COLUMN_COLORS, FIGURE_SIZE, ROW_QUANTITIES, plot_longer_sb, plot_row
 from gapbook.experiments import (
     COLUMN_KEYS,
     ROW_KEYS,
@@ -121,7 +121,7 @@ def test_the_row_figure_draws_every_column_given_in_three_panels(tmp_path: Path,
         figure = plot_row(runs, "smoke", quantity)
         (ax,) = figure.axes
         assert ax.get_xscale() == "log" and ax.get_ylabel() == ROW_QUANTITIES[quantity]
-        assert tuple(figure.get_size_inches()) == (7, 4)  # fits the book's text column
+        assert tuple(figure.get_size_inches()) == FIGURE_SIZE  # fits the book's text column
         assert [text.get_text() for text in ax.get_legend().get_texts()] == ["SB", "+RA"]
     means = [line for line in ax.get_lines() if line.get_label() == "+RA"]
     assert len(means) == 1 and means[0].get_color() == COLUMN_COLORS["+RA"]
@@ -160,7 +160,7 @@ def test_the_stored_longer_sb_runs_are_read_by_factor_and_missing_ones_plotted_a
     sb_epochs = trained[1, 0].regime.epochs
     figure = plot_longer_sb(longer, adapted, sb_epochs)
     (ax,) = figure.axes
-    assert tuple(figure.get_size_inches()) == (7, 4) and ax.get_xscale() == "log"
+    assert tuple(figure.get_size_inches()) == FIGURE_SIZE and ax.get_xscale() == "log"
     texts = [text.get_text() for text in ax.texts]
     assert texts == ["not stored yet: factor(s) 2"]
     (errorbar,) = ax.containers
@@ -194,15 +194,15 @@ def test_speed_is_samples_over_wall_time_and_the_estimate_scales_it_to_the_full_
 
 
 def test_short_runs_are_labelled_cost_only_in_the_table(tmp_path: Path, data_root: str) -> None:
-    assert scale("cifar10-resnet44", "mini").cost_only and scale("cifar10-vgg", "mini").cost_only
-    assert not scale("cifar10-c1", "mini").cost_only and not scale("cifar10-resnet44", "full").cost_only
-    assert "†" not in row_markdown(tmp_path, "cifar10-resnet44", "mini")
-    config = experiment_config("cifar10-resnet44", "SB", "mini", data_root=data_root, progress=False)
-    result = train(experiment_config("cifar10-resnet44", "SB", "smoke", data_root=data_root, progress=False))
+    assert scale("cifar10-vgg", "mini").cost_only and not scale("cifar10-resnet44", "mini").cost_only
+    assert not scale("cifar10-c1", "mini").cost_only and not scale("cifar10-vgg", "full").cost_only
+    assert "†" not in row_markdown(tmp_path, "cifar10-vgg", "mini")
+    config = experiment_config("cifar10-vgg", "SB", "mini", data_root=data_root, progress=False)
+    result = train(experiment_config("cifar10-vgg", "SB", "smoke", data_root=data_root, progress=False))
     stored = dataclasses.replace(result, config=config.to_dict(), config_hash=config.config_hash())
     ResultStore(tmp_path, "mini").save(stored)  # a smoke run filed as the mini SB run, for the label only
-    text = row_markdown(tmp_path, "cifar10-resnet44", "mini")
+    text = row_markdown(tmp_path, "cifar10-vgg", "mini")
     assert "(n=1) † |" in text and "† A short run that measures cost" in text
     lines = {tuple(line.split(",")[:4]): line for line in render(tmp_path, "mini", "csv").splitlines()}
-    assert lines["cifar10-resnet44", "ResNet44", "cifar10", "SB"].endswith(",true")
+    assert lines["cifar10-vgg", "VGG", "cifar10", "SB"].endswith(",true")
     assert lines["cifar10-c1", "C1", "cifar10", "SB"].endswith(",false")

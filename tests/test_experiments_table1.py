@@ -154,6 +154,20 @@ def test_the_mini_profile_keeps_ghost_equal_to_sb_and_mnist_at_the_measured_scal
     assert c1.adapted_epochs == 8 * c1.regime.epochs
 
 
+def test_resnet44_at_mini_is_evidence_on_the_fast_path_and_a_caller_may_ask_for_other_numerics() -> None:
+    resnet = scale("cifar10-resnet44", "mini")
+    assert not resnet.cost_only and resnet.seeds == (0, 1, 2) and resnet.adapted_seeds == (0,)
+    assert resnet.train_size == 8192 and resnet.test_size is None and resnet.adapted_epochs == 64
+    config = experiment_config("cifar10-resnet44", "LB", "mini", progress=False)
+    assert (config.precision, config.channels_last) == ("bf16", True)
+    asked = experiment_config("cifar10-resnet44", "LB", "mini", precision="fp32", channels_last=False, progress=False)
+    assert (asked.precision, asked.channels_last) == ("fp32", False) and asked.config_hash() != config.config_hash()
+    for key in ROW_KEYS:  # every other row at every profile: float32 (auto) in the contiguous layout
+        for profile in PROFILES:
+            if (key, profile) != ("cifar10-resnet44", "mini"):
+                assert (scale(key, profile).precision, scale(key, profile).channels_last) == ("auto", False)
+
+
 def test_the_full_profile_is_the_papers_setting() -> None:
     for key, entry in ROWS.items():
         full = scale(key, "full")

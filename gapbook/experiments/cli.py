@@ -149,15 +149,17 @@ def add_reproduce_command(commands: argparse._SubParsersAction) -> argparse.Argu
     parser.add_argument(
         "--precision",
         choices=PRECISIONS,
-        default="auto",
-        help="numerics of the runs, part of their identity: auto is float32 on a CPU (the stored results) and bf16 "
-        "or fp16 on a GPU; bf16 with --channels-last is a CPU's fast path, planned as runs of their own "
-        "(default: auto)",
+        default=None,
+        help="numerics of the runs, part of their identity: auto is float32 on a CPU and bf16 or fp16 on a GPU; "
+        "bf16 with --channels-last is a CPU's fast path, planned as runs of their own (default: the row's scale "
+        "says, as the stored results were run: auto, except ResNet44 at mini, bf16 with channels-last)",
     )
     parser.add_argument(
         "--channels-last",
-        action="store_true",
-        help="channels-last memory format for images and networks, part of the runs' identity (default: off)",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="channels-last memory format for images and networks, part of the runs' identity (default: the row's "
+        "scale says: off, except ResNet44 at mini)",
     )
     parser.set_defaults(run=run_reproduce, resume_hint=_reproduce_hint)
     return parser

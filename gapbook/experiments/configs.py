@@ -20,10 +20,11 @@ def base_config(
     data_root: str | None = None,
     progress: bool = True,
     reset_momentum: bool = False,
-    precision: str = "auto",
-    channels_last: bool = False,
+    precision: str | None = None,
+    channels_last: bool | None = None,
 ) -> TrainConfig:
-    """The row's config at the small batch of ``row_scale``, before any column is applied."""
+    """The row's config at the small batch of ``row_scale``, before any column is applied; ``precision`` and
+    ``channels_last`` ``None`` take the scale's numerics."""
     entry = row(row_key)
     return TrainConfig(
         model=entry.model,
@@ -35,8 +36,8 @@ def base_config(
         augment=row_scale.augment,
         seed=seed,
         device=device,
-        precision=precision,
-        channels_last=channels_last,
+        precision=row_scale.precision if precision is None else precision,
+        channels_last=row_scale.channels_last if channels_last is None else channels_last,
         reset_momentum=reset_momentum,
         eval_every=row_scale.eval_every,
         checkpoint_every=row_scale.eval_every,
@@ -56,15 +57,16 @@ def experiment_config(
     data_root: str | None = None,
     progress: bool = True,
     reset_momentum: bool = False,
-    precision: str = "auto",
-    channels_last: bool = False,
+    precision: str | None = None,
+    channels_last: bool | None = None,
 ) -> TrainConfig:
     """The config of row ``row_key`` in column ``column_key`` at ``profile``, with the run options given.
 
     ``data_root`` ``None`` leaves the data root to ``$GAPBOOK_DATA`` or the user cache when training;
     ``reset_momentum`` zeroes the momentum buffers every epoch, as the authors' code did. ``precision`` and
-    ``channels_last`` are part of a run's identity: the defaults (``auto``, i.e. float32 on a CPU, and the
-    contiguous layout) are those of the stored results.
+    ``channels_last`` are part of a run's identity: ``None`` takes the scale's (:class:`Scale`), the numerics of the
+    stored results: float32 (``auto`` on a CPU) in the contiguous layout, except ResNet44 at ``mini``, which runs on
+    the CPU's fast path.
     """
     chosen = scale(row_key, profile)
     base = base_config(

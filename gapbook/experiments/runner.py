@@ -83,13 +83,14 @@ def plan(
     data_root: str | None = None,
     progress: bool = True,
     reset_momentum: bool = False,
-    precision: str = "auto",
-    channels_last: bool = False,
+    precision: str | None = None,
+    channels_last: bool | None = None,
 ) -> list[PlannedRun]:
     """The runs of row ``row_key`` at ``profile``: every column in ``columns`` for every seed, seed by seed.
 
-    ``precision`` and ``channels_last`` go into every config, hence into its identity: the defaults find the
-    stored float32 runs, ``precision="bf16", channels_last=True`` plans the CPU's fast path as runs of their own.
+    ``precision`` and ``channels_last`` go into every config, hence into its identity: the defaults (``None``) take
+    the scale's numerics and find the stored runs; ``precision="bf16", channels_last=True`` plans the CPU's fast
+    path as runs of their own.
     """
     key = row(row_key).key
     keys = parse_columns(columns)
@@ -164,8 +165,8 @@ def reproduce(
     data_root: str | None = None,
     progress: bool = True,
     reset_momentum: bool = False,
-    precision: str = "auto",
-    channels_last: bool = False,
+    precision: str | None = None,
+    channels_last: bool | None = None,
     train_missing: bool = True,
     weights_dir: str | os.PathLike[str] | None = None,
     echo: Callable[[str], None] = lambda line: print(line, flush=True),

@@ -29,8 +29,10 @@ def effect(
     says: str,
     expect: Expect,
     a_precision: str | None = "fp32",
+    b_precision: str | None = "fp32",
 ) -> Claim:
-    """Column ``a`` minus column ``b`` of Table 1 row ``row`` at ``profile``, on their final test accuracies;
-    ``a_precision`` ``None`` reads ``a``'s seeds in whichever precision each was computed (:class:`Runs`)."""
+    """Column ``a`` minus column ``b`` of Table 1 row ``row`` at ``profile``, on their final test accuracies, each
+    read in its precision (``None``: in whichever precision each seed was computed, :class:`Runs`)."""
     first = replace(Runs.column(row, a), precision=a_precision)
-    return Claim(key, chapter, profile, says, Welch(first, Runs.column(row, b)), expect)
+    second = replace(Runs.column(row, b), precision=b_precision)
+    return Claim(key, chapter, profile, says, Welch(first, second), expect)
