@@ -20,9 +20,9 @@ from ..measures import Welch
 from ..verdicts import Expect
 from .common import ABOVE, REPORT, effect
 
-__all__ = ["CLAIMS", "RA_AFTER_DROP_EPOCHS", "RESNET44_CLAIMS", "SHARED_UPDATES"]
+__all__ = ["CLAIMS", "RA_AFTER_DROP_EPOCHS", "SHARED_UPDATES"]
 
-C1, RESNET44, CHAPTER = "cifar10-c1", "cifar10-resnet44", "table1_cifar10"
+C1, CHAPTER = "cifar10-c1", "table1_cifar10"
 SB, LB, LR, GBN, RA = (Runs.column(C1, key) for key in ("SB", "LB", "+LR", "+GBN", "+RA"))
 SB2, SB4, SB8 = (Runs.longer_sb(C1, factor) for factor in (2, 4, 8))
 ABOVE_AFTER, BELOW_AFTER = Expect("above", fixed="after"), Expect("below", fixed="after")
@@ -40,21 +40,6 @@ def _distance(key: str, a: Runs, b: Runs, says: str, expect: Expect) -> Claim:
     """``a`` − ``b`` in the weight distance at the end of each one's high-learning-rate phase."""
     return Claim(key, CHAPTER, "mini", f"C1 at mini: {says}", Welch(a, b, phase_end, DISTANCE, ""), expect)
 
-
-
-def _resnet44(key: str, a: str, b: str, says: str, expect: Expect) -> Claim:
-    """``a`` − ``b`` of the ResNet44 row at ``mini``, both read in bfloat16, the numerics of its scale."""
-    return effect(key, CHAPTER, RESNET44, "mini", a, b, f"ResNet44 at mini: {says}", expect, "bf16", "bf16")
-
-
-RESNET44_CLAIMS: tuple[Claim, ...] = (
-    _resnet44("r44_mini_gap", "SB", "LB", "the gap, SB − LB", ABOVE),
-    _resnet44("r44_mini_lr", "+LR", "LB", "square-root scaling, +LR − LB", REPORT),
-    _resnet44("r44_mini_gbn", "+GBN", "+LR", "Ghost BN, +GBN − +LR", REPORT),
-    _resnet44("r44_mini_ra", "+RA", "SB", "regime adaptation, +RA − SB", REPORT),
-    _resnet44("r44_mini_ra_vs_lb", "+RA", "LB", "regime adaptation, +RA − LB", ABOVE),
-)
-"""The ResNet44 row at ``mini``: the paper's four effects and +RA against LB."""
 
 CLAIMS: tuple[Claim, ...] = (
     effect("c1_mini_gap", CHAPTER, C1, "mini", "SB", "LB", "C1 at mini: the gap, SB − LB", ABOVE),
@@ -89,5 +74,4 @@ CLAIMS: tuple[Claim, ...] = (
     _distance("c1_mini_dist_lr", LR, LB, "+LR − LB in the distance, each at its phase's end", ABOVE),
     _distance("c1_mini_dist_gbn", GBN, LR, "+GBN − +LR in the distance, each at its phase's end", REPORT),
     _distance("c1_mini_dist_ra", RA, SB, "+RA − SB in the distance, each at its phase's end", ABOVE_AFTER),
-    *RESNET44_CLAIMS,
 )
