@@ -125,6 +125,11 @@ def test_the_explorer_filters_and_carries_a_sharp_static_view(runs: dict[str, li
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert int.from_bytes(png[16:20], "big") >= 2 * metadata["image/png"]["width"] - 1
     assert "application/vnd.jupyter.widget-view+json" in data
+    panel = explorer.widget()
+    image = panel.children[-1]
+    first = image.value
+    panel.children[1].children[1].value = "linear"  # the y-axis toggle redraws the image
+    assert image.value[:8] == b"\x89PNG\r\n\x1a\n" and image.value != first
     with pytest.raises(ValueError, match="scale"):
         explorer.figure(scale="cubic")
     with pytest.raises(ValueError, match="no stored run"):

@@ -69,9 +69,9 @@ class RunsExplorer:
 
     def widget(self) -> Any:
         """The controls and the figure they draw, as an ipywidgets panel (needs ``ipywidgets``, in the book's
-        extras)."""
+        extras). The figure is an image widget whose PNG is replaced on every change: no output widget, whose
+        capture of displayed output can stall a notebook run by nbclient (jupyter/nbclient#312)."""
         import ipywidgets as widgets
-        from IPython.display import display
 
         columns = widgets.SelectMultiple(options=list(self.runs), value=tuple(self.runs), description="columns")
         seeds = widgets.SelectMultiple(options=self.seeds, value=tuple(self.seeds), description="seeds")
@@ -79,21 +79,19 @@ class RunsExplorer:
             options=[(label, key) for key, label in ROW_QUANTITIES.items()], value="test_error", description="y"
         )
         scale = widgets.ToggleButtons(options=SCALES, value="log", description="y axis")
-        output = widgets.Output()
+        png, size = self.png()
+        image = widgets.Image(value=png, format="png", width=size["width"])
 
         def redraw(_: object = None) -> None:
-            with output:
-                output.clear_output(wait=True)
-                display(self.figure(columns.value, seeds.value, quantity.value, scale.value))
+            image.value = self.png(self.figure(columns.value, seeds.value, quantity.value, scale.value))[0]
 
         for control in (columns, seeds, quantity, scale):
             control.observe(redraw, names="value")
-        redraw()
-        return widgets.VBox([widgets.HBox([columns, seeds]), widgets.HBox([quantity, scale]), output])
+        return widgets.VBox([widgets.HBox([columns, seeds]), widgets.HBox([quantity, scale]), image])
 
-    def png(self) -> tuple[bytes, dict[str, int]]:
-        """The first view as a PNG at twice its pixels, with the size to display it at."""
-        figure = self.figure()
+    def png(self, figure: Figure | None = None) -> tuple[bytes, dict[str, int]]:
+        """``figure`` (the first view by default) as a PNG at twice its pixels, with the size to display it at."""
+        figure = self.figure() if figure is None else figure
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=2 * figure.dpi, bbox_inches="tight")
         png = buffer.getvalue()
