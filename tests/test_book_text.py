@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gapbook.book import WIDTH, interval_text, mean_std, say, wrapped
+from gapbook.book import WIDTH, interval_text, mean_std, precisions_text, say, wrapped
 from gapbook.stats import enough_for_interval, welch_interval
 
 LONG = "the weights drift from their initialization only logarithmically in time " * 4
@@ -44,3 +44,14 @@ def test_an_interval_needs_two_values_in_every_sample() -> None:
     assert enough_for_interval([1, 2], [3, 4, 5]) and enough_for_interval()
     assert not enough_for_interval([1, 2], [3])
     assert not enough_for_interval([])
+
+
+def test_the_precisions_of_an_experiment_name_their_seeds() -> None:
+    class Run:
+        def __init__(self, seed: int, precision: str) -> None:
+            self.seed, self.precision = seed, precision
+
+    runs = [Run(2, "bf16"), Run(0, "fp32"), Run(1, "bf16")]
+    assert precisions_text(runs) == "float32: seed 0; bfloat16: seeds 1 and 2"
+    assert precisions_text([Run(3, "fp32")]) == "float32: seed 3"
+    assert precisions_text([]) == "no run"

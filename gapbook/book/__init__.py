@@ -11,7 +11,7 @@ from .forest import plot_forest
 from .listing import essential_source, listing
 from .style import BOOK_STYLE, FIGURE_SIZE, use_book_style
 from .paths import BOOK_VARIABLE, book_root, results_dir
-from .text import WIDTH, interval_text, mean_std, say, wrapped
+from .text import WIDTH, interval_text, mean_std, precisions_text, say, wrapped
 
 __all__ = [
     "AXES",
@@ -42,6 +42,7 @@ __all__ = [
     "plot_forest",
     "plot_longer_sb",
     "plot_row",
+    "precisions_text",
     "results_dir",
     "say",
     "setup_cell",
