@@ -17,6 +17,7 @@ from gapbook.experiments import COLUMN_KEYS
 from gapbook.train import RunResult
 
 from .figures import ROW_QUANTITIES, plain_log_ticks, plot_row
+from .style import FIGURE_SIZE
 
 __all__ = ["RunsExplorer"]
 
@@ -25,15 +26,14 @@ SCALES: tuple[str, ...] = ("linear", "log")
 
 class RunsExplorer:
     """The runs of one row (``runs`` maps column keys to their runs, e.g. from
-    :func:`~gapbook.experiments.row_runs`) under a title; display it to explore them."""
+    :func:`~gapbook.experiments.row_runs`) under a title; display it to explore them. A row with no stored run yet
+    shows that it has none, so that a page built before its runs says so instead of failing."""
 
     def __init__(self, runs: Mapping[str, Sequence[RunResult]], title: str) -> None:
         unknown = sorted(set(runs) - set(COLUMN_KEYS))
         if unknown:
             raise ValueError(f"unknown column(s) {unknown}; the columns are {', '.join(COLUMN_KEYS)}")
         self.runs = {key: list(runs[key]) for key in COLUMN_KEYS if runs.get(key)}
-        if not self.runs:
-            raise ValueError("no stored run to explore: train or fetch a row's runs first")
         self.title = title
         self.seeds = sorted({result.seed for results in self.runs.values() for result in results})
 
@@ -58,8 +58,9 @@ class RunsExplorer:
             if key in self.runs and (kept := [r for r in self.runs[key] if r.seed in seeds])
         }
         if not chosen:
-            figure = Figure(layout="constrained")
-            figure.text(0.5, 0.5, "no run among the chosen columns and seeds", ha="center", va="center")
+            figure = Figure(figsize=(FIGURE_SIZE[0], 1.5), layout="constrained")
+            missing = "no stored run yet" if not self.runs else "no run among the chosen columns and seeds"
+            figure.text(0.5, 0.5, f"{self.title}: {missing}", ha="center", va="center")
             return figure
         figure = plot_row(chosen, self.title, quantity)
         figure.axes[0].set_yscale(scale)
