@@ -128,7 +128,7 @@ def test_the_explorer_filters_and_carries_a_sharp_static_view(runs: dict[str, li
     panel = explorer.widget()
     image = panel.children[-1]
     first = image.value
-    panel.children[1].children[1].value = "linear"  # the y-axis toggle redraws the image
+    panel.children[0].children[3].value = "linear"  # the y-axis toggle redraws the image
     assert image.value[:8] == b"\x89PNG\r\n\x1a\n" and image.value != first
     with pytest.raises(ValueError, match="scale"):
         explorer.figure(scale="cubic")

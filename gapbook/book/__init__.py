@@ -5,7 +5,7 @@ the page, numbers glued into the prose, differences drawn as a forest, and one s
 from .colab import REPOSITORY_VARIABLE, setup_cell
 from .curves import AXES, METRICS, Curve, distance_curve, error_percent, metric_curve, plot_curve
 from .glue import VERDICT_FIELDS, glue_text, glue_verdict
-from .explorer import RunsExplorer
+from .explorer import RunsExplorer, live_figure, png_of
 from .figures import COLUMN_COLORS, ROW_QUANTITIES, plain_log_ticks, plot_finals, plot_longer_sb, plot_row
 from .forest import plot_forest
 from .listing import essential_source, listing
@@ -34,6 +34,7 @@ __all__ = [
     "glue_verdict",
     "interval_text",
     "listing",
+    "live_figure",
     "mean_std",
     "metric_curve",
     "plain_log_ticks",
@@ -42,6 +43,7 @@ __all__ = [
     "plot_forest",
     "plot_longer_sb",
     "plot_row",
+    "png_of",
     "precisions_text",
     "results_dir",
     "say",

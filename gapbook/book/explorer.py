@@ -8,7 +8,7 @@ image to the widget), so a reader of the page sees the figure and a reader of th
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from matplotlib.figure import Figure
@@ -19,9 +19,38 @@ from gapbook.train import RunResult
 from .figures import ROW_QUANTITIES, plain_log_ticks, plot_row
 from .style import FIGURE_SIZE
 
-__all__ = ["RunsExplorer"]
+__all__ = ["RunsExplorer", "live_figure", "png_of"]
 
 SCALES: tuple[str, ...] = ("linear", "log")
+
+
+def png_of(figure: Figure) -> tuple[bytes, dict[str, int]]:
+    """``figure`` as a PNG at twice its pixels, with the size to display it at."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=2 * figure.dpi, bbox_inches="tight")
+    png = buffer.getvalue()
+    width, height = (int.from_bytes(png[offset : offset + 4], "big") // 2 for offset in (16, 20))  # IHDR
+    return png, {"width": width, "height": height}
+
+
+def live_figure(draw: Callable[..., Figure], **controls: Any) -> Any:
+    """ipywidgets ``controls`` (value widgets, by the keyword ``draw`` takes) above an image of
+    ``draw(**values)``, redrawn whenever a control changes. The figure is an image widget, not an output widget,
+    whose capture of displayed output can stall a notebook run by nbclient (jupyter/nbclient#312)."""
+    import ipywidgets as widgets
+
+    def values() -> dict[str, Any]:
+        return {name: control.value for name, control in controls.items()}
+
+    png, size = png_of(draw(**values()))
+    image = widgets.Image(value=png, format="png", width=size["width"])
+
+    def redraw(_: object = None) -> None:
+        image.value = png_of(draw(**values()))[0]
+
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    return widgets.VBox([widgets.HBox(list(controls.values())), image])
 
 
 class RunsExplorer:
@@ -69,35 +98,23 @@ class RunsExplorer:
         return figure
 
     def widget(self) -> Any:
-        """The controls and the figure they draw, as an ipywidgets panel (needs ``ipywidgets``, in the book's
-        extras). The figure is an image widget whose PNG is replaced on every change: no output widget, whose
-        capture of displayed output can stall a notebook run by nbclient (jupyter/nbclient#312)."""
+        """The controls (columns, seeds, quantity, y scale) and the figure they draw, as an ipywidgets panel
+        (:func:`live_figure`; needs ``ipywidgets``, in the book's extras)."""
         import ipywidgets as widgets
 
-        columns = widgets.SelectMultiple(options=list(self.runs), value=tuple(self.runs), description="columns")
-        seeds = widgets.SelectMultiple(options=self.seeds, value=tuple(self.seeds), description="seeds")
-        quantity = widgets.Dropdown(
-            options=[(label, key) for key, label in ROW_QUANTITIES.items()], value="test_error", description="y"
+        return live_figure(
+            self.figure,
+            columns=widgets.SelectMultiple(options=list(self.runs), value=tuple(self.runs), description="columns"),
+            seeds=widgets.SelectMultiple(options=self.seeds, value=tuple(self.seeds), description="seeds"),
+            quantity=widgets.Dropdown(
+                options=[(label, key) for key, label in ROW_QUANTITIES.items()], value="test_error", description="y"
+            ),
+            scale=widgets.ToggleButtons(options=SCALES, value="log", description="y axis"),
         )
-        scale = widgets.ToggleButtons(options=SCALES, value="log", description="y axis")
-        png, size = self.png()
-        image = widgets.Image(value=png, format="png", width=size["width"])
 
-        def redraw(_: object = None) -> None:
-            image.value = self.png(self.figure(columns.value, seeds.value, quantity.value, scale.value))[0]
-
-        for control in (columns, seeds, quantity, scale):
-            control.observe(redraw, names="value")
-        return widgets.VBox([widgets.HBox([columns, seeds]), widgets.HBox([quantity, scale]), image])
-
-    def png(self, figure: Figure | None = None) -> tuple[bytes, dict[str, int]]:
-        """``figure`` (the first view by default) as a PNG at twice its pixels, with the size to display it at."""
-        figure = self.figure() if figure is None else figure
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=2 * figure.dpi, bbox_inches="tight")
-        png = buffer.getvalue()
-        width, height = (int.from_bytes(png[offset : offset + 4], "big") // 2 for offset in (16, 20))  # IHDR
-        return png, {"width": width, "height": height}
+    def png(self) -> tuple[bytes, dict[str, int]]:
+        """The first view as a PNG at twice its pixels, with the size to display it at."""
+        return png_of(self.figure())
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> tuple[dict, dict]:
         """The widget where a front end can show one, and the first view as a PNG for a page that runs no code."""
