@@ -29,8 +29,13 @@ def png_of(figure: Figure) -> tuple[bytes, dict[str, int]]:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=2 * figure.dpi, bbox_inches="tight")
     png = buffer.getvalue()
-    width, height = (int.from_bytes(png[offset : offset + 4], "big") // 2 for offset in (16, 20))  # IHDR
-    return png, {"width": width, "height": height}
+    return png, _displayed_size(png)
+
+
+def _displayed_size(png: bytes) -> dict[str, int]:
+    """Half the pixel size a PNG's header (IHDR) gives: the size at which a 2x image is displayed."""
+    width, height = (int.from_bytes(png[offset : offset + 4], "big") // 2 for offset in (16, 20))
+    return {"width": width, "height": height}
 
 
 def live_figure(draw: Callable[..., Figure], **controls: Any) -> Any:
@@ -117,12 +122,14 @@ class RunsExplorer:
         return png_of(self.figure())
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> tuple[dict, dict]:
-        """The widget where a front end can show one, and the first view as a PNG for a page that runs no code."""
-        png, size = self.png()
-        data: dict[str, Any] = {"image/png": png, "text/plain": f"RunsExplorer({self.title!r})"}
+        """The widget where a front end can show one, and the first view as a PNG for a page that runs no code: the
+        PNG the widget's image already holds, so the figure is drawn once."""
+        text = f"RunsExplorer({self.title!r})"
         try:
-            data.update(self.widget()._repr_mimebundle_() or {})
+            panel = self.widget()
         except ImportError:  # no ipywidgets: the static view alone
-            pass
-        data["text/plain"] = f"RunsExplorer({self.title!r})"
-        return data, {"image/png": size}
+            png, size = self.png()
+            return {"image/png": png, "text/plain": text}, {"image/png": size}
+        png = panel.children[-1].value
+        data = {**(panel._repr_mimebundle_() or {}), "image/png": png, "text/plain": text}
+        return data, {"image/png": _displayed_size(png)}
