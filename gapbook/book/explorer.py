@@ -130,6 +130,6 @@ class RunsExplorer:
         except ImportError:  # no ipywidgets: the static view alone
             png, size = self.png()
             return {"image/png": png, "text/plain": text}, {"image/png": size}
-        png = panel.children[-1].value
+        png = bytes(panel.children[-1].value)  # the image widget holds a memoryview; a display needs bytes
         data = {**(panel._repr_mimebundle_() or {}), "image/png": png, "text/plain": text}
         return data, {"image/png": _displayed_size(png)}
