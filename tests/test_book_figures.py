@@ -122,7 +122,7 @@ def test_the_explorer_filters_and_carries_a_sharp_static_view(runs: dict[str, li
     assert one_seed.get_yscale() == "linear" and len(one_seed.lines) == 2  # the mean and the one seed
     data, metadata = explorer._repr_mimebundle_()
     png = data["image/png"]
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert isinstance(png, bytes) and png[:8] == b"\x89PNG\r\n\x1a\n"  # bytes: a notebook output can store it
     assert int.from_bytes(png[16:20], "big") >= 2 * metadata["image/png"]["width"] - 1
     assert "application/vnd.jupyter.widget-view+json" in data
     panel = explorer.widget()
